@@ -1,0 +1,62 @@
+"""API key endpoints. The plaintext secret leaves the server only in create and rotate replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from handlers import envelope, presenters
+from handlers.context import app_state
+from handlers.security import principal_of
+from store import api_keys
+from store.errors import FieldError, ValidationFailed
+
+
+def _scopes(body: dict[str, Any]) -> list[str]:
+    """``permissions`` is the seed's name for ``scopes``; one of them, not both."""
+    if "scopes" in body and "permissions" in body:
+        raise ValidationFailed([FieldError("permissions", "Send either scopes or permissions, not both")])
+    scopes = body.get("scopes", body.get("permissions"))
+    if scopes is None and body.get("type", api_keys.SECRET) == api_keys.SECRET:
+        raise ValidationFailed([FieldError("scopes", "Is required")])
+    return list(scopes or [])
+
+
+def create_api_key(body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+    expires_at = body.get("expiresAt")
+    issued = api_keys.create_key(
+        principal_of(token_info),
+        name=body["name"].strip(),
+        scopes=_scopes(body),
+        key_type=body.get("type", api_keys.SECRET),
+        environment=body.get("environment"),
+        description=body.get("description"),
+        rate_limit_tier=body.get("rateLimitTier", "standard"),
+        expires_at=_utc(dt.datetime.fromisoformat(expires_at)) if expires_at else None,
+    )
+    return envelope.created(presenters.issued_key(issued))
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def list_api_keys(token_info: dict[str, Any], limit: int = 20, cursor: str | None = None) -> envelope.Reply:
+    result = api_keys.list_keys(principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors)
+    return envelope.page([presenters.api_key(k) for k in result.items], limit=limit, next_cursor=result.next_cursor)
+
+
+def get_api_key(key_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+    return envelope.ok(presenters.api_key(api_keys.get_key(principal_of(token_info), key_id)))
+
+
+def revoke_api_key(key_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+    key = api_keys.revoke_key(principal_of(token_info), key_id)
+    return envelope.ok(presenters.api_key(key), message="API key revoked")
+
+
+def rotate_api_key(key_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+    issued = api_keys.rotate_key(principal_of(token_info), key_id)
+    return envelope.ok(presenters.issued_key(issued), message="API key rotated")

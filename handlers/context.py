@@ -1,0 +1,31 @@
+"""Per-request and per-app state that handlers reach without globals.
+
+The outermost middleware sets both variables for every request; Connexion copies context
+variables into the worker thread that runs a sync handler, so they are visible there.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from handlers.settings import Settings
+from store.pagination import CursorCodec
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    cursors: CursorCodec
+
+
+request_id_var: ContextVar[str] = ContextVar("leadpipe_request_id", default="-")
+app_state_var: ContextVar[AppState] = ContextVar("leadpipe_app_state")
+
+
+def request_id() -> str:
+    return request_id_var.get()
+
+
+def app_state() -> AppState:
+    return app_state_var.get()

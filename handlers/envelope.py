@@ -1,0 +1,55 @@
+"""The response envelope every endpoint answers with, success or error."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from handlers.context import request_id
+
+Body = dict[str, Any]
+Reply = tuple[Body, int]
+
+
+def timestamp(moment: dt.datetime | None = None) -> str:
+    """ISO 8601 UTC with milliseconds and a ``Z``, as the seeds show it."""
+    moment = moment or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def meta(pagination: dict[str, Any] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"timestamp": timestamp(), "version": "v1", "requestId": request_id()}
+    if pagination is not None:
+        result["pagination"] = pagination
+    return result
+
+
+def ok(data: Any, status: int = 200, message: str = "Success") -> Reply:
+    return {"success": True, "status": status, "message": message, "data": data, "meta": meta()}, status
+
+
+def created(data: Any) -> Reply:
+    return ok(data, 201, "Resource created successfully")
+
+
+def page(items: list[Any], *, limit: int, next_cursor: str | None) -> Reply:
+    pagination = {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None}
+    body = {"success": True, "status": 200, "message": "Success", "data": items, "meta": meta(pagination)}
+    return body, 200
+
+
+def error(
+    status: int,
+    code: str,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+    **extra: Any,
+) -> Body:
+    body: Body = {"success": False, "status": status, "code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    body["meta"] = meta()
+    return body

@@ -1,0 +1,120 @@
+"""The one place where exceptions become error envelopes.
+
+Domain errors (`store.errors`), Connexion's problems, Starlette's routing errors and anything
+unexpected all end here; nothing else in the code builds an error response. A 500 never
+carries the exception text: it is logged with the request id instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from handlers import envelope
+from handlers.context import request_id
+from handlers.presenters import field_path_to_camel
+from store.errors import StoreError
+
+log = logging.getLogger("leadpipe.errors")
+
+CODES = {
+    400: "bad_request",
+    401: "invalid_key",
+    403: "insufficient_permissions",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+MESSAGES = {
+    404: "Resource not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type: send application/json",
+}
+
+
+class AllowedMethods:
+    """Every method the spec declares per path, for a complete ``Allow`` header on 405."""
+
+    def __init__(self, base_path: str, paths: dict[str, Any]) -> None:
+        self._routes = [
+            (
+                re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base_path + path)) + "$"),
+                ", ".join(sorted(m.upper() for m in ops if m in {"get", "post", "put", "patch", "delete"})),
+            )
+            for path, ops in paths.items()
+        ]
+
+    def for_path(self, path: str) -> str:
+        return ", ".join(allow for pattern, allow in self._routes if pattern.match(path))
+
+
+def _reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> ConnexionResponse:
+    return ConnexionResponse(
+        status_code=status,
+        body=json.dumps(body),
+        content_type="application/json",
+        headers={**(headers or {}), "X-Request-ID": request_id()},
+    )
+
+
+def store_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, StoreError)
+    errors = [{"field": field_path_to_camel(e.field), "message": e.message} for e in exc.errors]
+    if exc.status >= 500:
+        log.error("request %s failed: %s", request_id(), exc.code, exc_info=exc)
+    return _reply(exc.status, envelope.error(exc.status, exc.code, exc.message, errors))
+
+
+def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ProblemException)
+    status = exc.status or 500
+    if status >= 500:
+        log.error("request %s failed: %r", request_id(), exc)
+        return _reply(500, envelope.error(500, "internal_error", "Internal server error"))
+    code = CODES.get(status, "bad_request")
+    detail = exc.detail or exc.title or MESSAGES.get(status, "Bad request")
+    if status == 401 and "No authorization token" in str(detail):
+        code, detail = "auth_required", "Authentication required: send X-API-Key or Authorization: Bearer"
+    elif status == 401:
+        detail = "Invalid API key or token"
+    return _reply(status, envelope.error(status, code, MESSAGES.get(status, str(detail))), dict(exc.headers or {}))
+
+
+def http_error(allowed: AllowedMethods):  # type: ignore[no-untyped-def]
+    def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        status = getattr(exc, "status_code", 500)
+        headers: dict[str, str] = {}
+        if status == 405:
+            headers["Allow"] = allowed.for_path(request.url.path)
+        message = MESSAGES.get(status) or (exc.detail if isinstance(exc, HTTPException) else "Error")
+        return _reply(status, envelope.error(status, CODES.get(status, "bad_request"), str(message)), headers)
+
+    return handle
+
+
+def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("request %s failed with an unexpected error", request_id(), exc_info=exc)
+    return _reply(500, envelope.error(500, "internal_error", "Internal server error"))
+
+
+def register(app: AsyncApp, allowed: AllowedMethods) -> None:
+    app.add_error_handler(StoreError, store_error)
+    app.add_error_handler(ProblemException, problem)
+    app.add_error_handler(404, http_error(allowed))
+    app.add_error_handler(405, http_error(allowed))
+    app.add_error_handler(HTTPException, http_error(allowed))
+    app.add_error_handler(Exception, unexpected)

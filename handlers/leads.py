@@ -1,0 +1,78 @@
+"""Lead endpoints: validated arguments in, one store call, the envelope out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from handlers import envelope, presenters
+from handlers.context import app_state
+from handlers.security import principal_of
+from store import lead_queries, leads
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    # The spec has already checked the RFC 3339 format; this only turns it into a datetime.
+    return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+def create_lead(body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+    lead = leads.create_lead(principal_of(token_info), presenters.snake_keys(body))
+    return envelope.created(presenters.lead(lead))
+
+
+def list_leads(
+    token_info: dict[str, Any],
+    status: str | None = None,
+    source: str | None = None,
+    assigned_to: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    score_min: int | None = None,
+    score_max: int | None = None,
+    created_after: str | None = None,
+    created_before: str | None = None,
+    sort: str = lead_queries.DEFAULT_SORT,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> envelope.Reply:
+    filters = lead_queries.LeadFilters(
+        status=status,
+        source=source,
+        assigned_to=assigned_to,
+        tag=tag,
+        q=q,
+        score_min=score_min,
+        score_max=score_max,
+        created_after=_moment(created_after),
+        created_before=_moment(created_before),
+    )
+    result = lead_queries.list_leads(
+        principal_of(token_info), filters, sort=sort, limit=limit, cursor=cursor, codec=app_state().cursors
+    )
+    return envelope.page([presenters.lead(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)
+
+
+def get_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+    return envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id)))
+
+
+def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+    lead = leads.update_lead(principal_of(token_info), lead_id, presenters.snake_keys(body))
+    return envelope.ok(presenters.lead(lead), message="Resource updated successfully")
+
+
+def delete_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+    lead = leads.delete_lead(principal_of(token_info), lead_id)
+    return envelope.ok({"id": lead.id, "deleted": True}, message="Resource deleted successfully")
+
+
+def get_lead_history(
+    lead_id: str, token_info: dict[str, Any], limit: int = 20, cursor: str | None = None
+) -> envelope.Reply:
+    result = lead_queries.list_history(
+        principal_of(token_info), lead_id, limit=limit, cursor=cursor, codec=app_state().cursors
+    )
+    return envelope.page(
+        [presenters.lead_event(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
+    )

@@ -1,0 +1,96 @@
+"""Translation between the API's camelCase JSON and the store's snake_case values."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from handlers.envelope import timestamp
+from store.api_keys import IssuedKey, key_status
+from store.models import ApiKey, Lead, LeadEvent
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def to_snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+def to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def field_path_to_camel(path: str) -> str:
+    """``custom_fields.role`` -> ``customFields.role``: only the top-level name is ours."""
+    top, dot, rest = path.partition(".")
+    return to_camel(top) + dot + rest
+
+
+def snake_keys(body: dict[str, Any]) -> dict[str, Any]:
+    """Top-level keys only: nested objects such as ``customFields`` are client data."""
+    return {to_snake(key): value for key, value in body.items()}
+
+
+def _ts(value: Any) -> str | None:
+    return timestamp(value) if value is not None else None
+
+
+def lead(row: Lead) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "tenantId": row.tenant_id,
+        "environment": row.environment,
+        "email": row.email,
+        "firstName": row.first_name,
+        "lastName": row.last_name,
+        "phone": row.phone,
+        "phoneE164": row.phone_e164,
+        "company": row.company,
+        "title": row.title,
+        "industry": row.industry,
+        "message": row.message,
+        "source": row.source,
+        "status": row.status,
+        "score": row.score,
+        "assignedTo": row.assigned_to,
+        "customFields": row.custom_fields,
+        "tags": row.tags,
+        "createdAt": _ts(row.created_at),
+        "updatedAt": _ts(row.updated_at),
+    }
+
+
+def lead_event(row: LeadEvent) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "leadId": row.lead_id,
+        "action": row.action,
+        "actor": {"type": row.actor_type, "id": row.actor_id},
+        "onBehalfOf": row.on_behalf_of,
+        "changes": {to_camel(name): pair for name, pair in row.changes.items()},
+        "requestId": row.request_id,
+        "occurredAt": _ts(row.occurred_at),
+    }
+
+
+def api_key(row: ApiKey) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "type": row.type,
+        "environment": row.environment,
+        "prefix": row.prefix,
+        "scopes": row.scopes,
+        "rateLimitTier": row.rate_limit_tier,
+        "status": key_status(row),
+        "createdBy": row.created_by,
+        "expiresAt": _ts(row.expires_at),
+        "revokedAt": _ts(row.revoked_at),
+        "createdAt": _ts(row.created_at),
+    }
+
+
+def issued_key(issued: IssuedKey) -> dict[str, Any]:
+    return {**api_key(issued.record), "key": issued.plaintext}

@@ -1,0 +1,155 @@
+"""Request validators that answer in our terms: every problem, field by field.
+
+Connexion's stock validators stop at the first error and answer 400 problem+json. Ours collect
+all errors and raise `store.errors.ValidationFailed` (422) with a field path per error, keep
+400 for what cannot be parsed at all (bad JSON, non-UTF-8, a non-integer where an integer
+belongs, a repeated scalar parameter), and answer 404 for a malformed path ID: such a resource
+cannot exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from connexion.exceptions import BadRequestProblem
+from connexion.lifecycle import ConnexionRequest
+from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from jsonschema import Draft4Validator, ValidationError
+from starlette.types import Scope
+
+from store.errors import BadRequest, FieldError, NotFound, ValidationFailed
+
+
+def _path(error: ValidationError) -> str:
+    parts: list[str] = []
+    for part in error.absolute_path:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def explain(error: ValidationError) -> list[FieldError]:
+    """One jsonschema error as the field errors a client can act on."""
+    path, kind, spec = _path(error), error.validator, error.validator_value
+    if kind == "required":
+        missing = error.message.split("'")[1]
+        return [FieldError(_join(path, missing), "Is required")]
+    if kind == "additionalProperties":
+        extra = set(error.instance) - set(error.schema.get("properties", {}))
+        return [FieldError(_join(path, name), "Unknown or read-only field") for name in sorted(extra)]
+    return [FieldError(path or "body", _message(kind, spec, error.message))]
+
+
+def _message(kind: str, spec: Any, fallback: str) -> str:
+    if kind == "format":
+        return "Invalid email format" if spec == "email" else f"Must be a valid {spec}"
+    if kind == "enum":
+        return f"Must be one of: {', '.join(map(str, spec))}"
+    if kind == "type":
+        return f"Must be of type {spec if isinstance(spec, str) else ' or '.join(spec)}"
+    templates = {
+        "maxLength": "Must be at most {} characters",
+        "minLength": "Must be at least {} characters",
+        "minimum": "Must be at least {}",
+        "maximum": "Must be at most {}",
+        "maxItems": "Must have at most {} items",
+        "minItems": "Must have at least {} items",
+        "maxProperties": "Must have at most {} entries",
+        "pattern": "Has an invalid format",
+        "uniqueItems": "Must not contain duplicates",
+    }
+    return templates[kind].format(spec) if kind in templates else fallback
+
+
+def collect(errors: Iterable[ValidationError]) -> list[FieldError]:
+    found: list[FieldError] = []
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
+        found += [e for e in explain(error) if e not in found]
+    return found
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class EnvelopeJSONBodyValidator(JSONRequestBodyValidator):
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        try:
+            text = raw.decode(self._encoding)
+        except UnicodeDecodeError as exc:
+            raise BadRequestProblem(detail="Request body is not valid UTF-8") from exc
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise BadRequestProblem(detail=f"Malformed JSON: {exc.msg}") from exc
+        except ValueError as exc:  # NaN/Infinity, or an integer with thousands of digits
+            raise BadRequestProblem(detail=f"Malformed JSON: {exc}") from exc
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if body is None:
+            if self._nullable:
+                return None
+            raise ValidationFailed([FieldError("body", "A JSON object body is required")])
+        errors = collect(self._validator.iter_errors(body))
+        if errors:
+            raise ValidationFailed(errors)
+        return None
+
+
+class EnvelopeParameterValidator(ParameterValidator):
+    def validate_request(self, request: ConnexionRequest) -> None:
+        for param in self.parameters.get("path", []):
+            if self.validate_path_parameter(param, request):
+                raise NotFound("Resource not found")
+
+        query = request.query_params
+        declared = {p["name"]: p for p in self.parameters.get("query", [])}
+        unparseable: list[FieldError] = []
+        invalid: list[FieldError] = []
+        if self.strict_validation:
+            invalid += [FieldError(name, "Unknown query parameter") for name in query if name not in declared]
+        for name, param in declared.items():
+            schema = param.get("schema", {})
+            raw = request.scope.get("query_string", b"")
+            if schema.get("type") != "array" and _count(raw, name) > 1:
+                unparseable.append(FieldError(name, "Must be given once"))
+                continue
+            value = query.get(name)
+            if value is None:
+                if param.get("required"):
+                    invalid.append(FieldError(name, "Is required"))
+                continue
+            for error in Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(value):
+                target = unparseable if error.validator == "type" else invalid
+                target += [FieldError(name, e.message) for e in explain(error)]
+        if unparseable:
+            raise BadRequest("Malformed query parameters", unparseable)
+        if invalid:
+            raise ValidationFailed(invalid)
+
+        for param in self.parameters.get("header", []):
+            error = self.validate_header_parameter(param, request)
+            if error:
+                raise ValidationFailed([FieldError(param["name"], error)])
+
+
+def _count(query_string: bytes, name: str) -> int:
+    return sum(1 for key, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if key == name)
+
+
+VALIDATOR_MAP = {
+    "body": {"application/json": EnvelopeJSONBodyValidator},
+    "parameter": EnvelopeParameterValidator,
+}

@@ -1,0 +1,257 @@
+"""API keys: minting, authentication, listing, revocation and rotation.
+
+The plaintext secret exists only in the return value of `create_key` / `rotate_key`; the
+database keeps its SHA-256. Keys are 32 random base62 characters (~190 bits), so a fast hash
+is safe against guessing, and looking a key up by its hash is a single index probe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+import peewee
+
+from store.db import reading, transaction
+from store.errors import DuplicateName, FieldError, NotFound, PermissionDenied, Unauthenticated
+from store.errors import ValidationFailed
+from store.ids import new_id, random_token
+from store.models import ApiKey, Tenant, utcnow
+from store.pagination import CursorCodec, PageResult
+from store.principals import CAPTURE_SCOPE, LIVE, SANDBOX, SCOPES, Principal
+
+SECRET, PUBLISHABLE = "secret", "publishable"
+KEY_PATTERN = re.compile(r"^lp_(live|sandbox)_(sk|pk)_[A-Za-z0-9]{32}$")
+TIERS = ("standard", "high", "unmetered")
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key record plus its plaintext: returned once, never stored."""
+
+    record: ApiKey
+    plaintext: str
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def _mint(environment: str, key_type: str) -> tuple[str, str]:
+    kind = "pk" if key_type == PUBLISHABLE else "sk"
+    head = f"lp_{environment}_{kind}_"
+    plaintext = head + random_token(32)
+    return plaintext, plaintext[: len(head) + 4]
+
+
+def key_status(key: ApiKey, now: dt.datetime | None = None) -> str:
+    now = now or utcnow()
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+@reading
+def authenticate(plaintext: str) -> Principal:
+    """Resolve a presented key to its principal, or raise `Unauthenticated`."""
+    if not KEY_PATTERN.match(plaintext):
+        raise Unauthenticated("Invalid API key")
+    digest = hash_key(plaintext)
+    row = (
+        ApiKey.select(ApiKey, Tenant.plan)
+        .join(Tenant, on=(Tenant.id == ApiKey.tenant_id))
+        .where(ApiKey.key_hash == digest)
+        .objects()
+        .first()
+    )
+    # The index lookup already matched; the constant-time compare keeps it that way even if
+    # a database collation ever compared loosely.
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
+        raise Unauthenticated("Invalid API key")
+    if key_status(row) != "active":
+        raise Unauthenticated("API key is revoked or expired")
+    return Principal(
+        tenant_id=row.tenant_id,
+        plan=row.plan,
+        environment=row.environment,
+        scopes=frozenset(row.scopes),
+        actor_type="api_key",
+        actor_id=row.id,
+        api_key_id=row.id,
+        user_id=row.created_by,
+        rate_limit_tier=row.rate_limit_tier,
+    )
+
+
+def _check_request(
+    caller: Principal,
+    *,
+    key_type: str,
+    scopes: list[str],
+    environment: str,
+    tier: str,
+    expires_at: dt.datetime | None,
+) -> None:
+    """The rules no schema can express; raises before anything is written."""
+    errors: list[FieldError] = []
+    if key_type == PUBLISHABLE and set(scopes) != {CAPTURE_SCOPE}:
+        errors.append(FieldError("scopes", f"Publishable keys carry exactly ['{CAPTURE_SCOPE}']"))
+    if key_type == SECRET and (not scopes or not set(scopes) <= set(SCOPES)):
+        errors.append(FieldError("scopes", f"Secret keys take one or more of {', '.join(SCOPES)}"))
+    if tier == "unmetered" and caller.plan != "enterprise":
+        errors.append(FieldError("rateLimitTier", "'unmetered' is available on enterprise plans only"))
+    if expires_at is not None and expires_at <= utcnow():
+        errors.append(FieldError("expiresAt", "Must be in the future"))
+    if errors:
+        raise ValidationFailed(errors)
+    if key_type == SECRET and not set(scopes) <= caller.scopes:
+        missing = sorted(set(scopes) - caller.scopes)
+        raise PermissionDenied(f"A key cannot grant scopes it lacks itself: {', '.join(missing)}")
+    if caller.environment == SANDBOX and environment == LIVE:
+        raise PermissionDenied("A sandbox key cannot mint live keys")
+
+
+@transaction
+def create_key(
+    caller: Principal,
+    *,
+    name: str,
+    scopes: list[str],
+    key_type: str = SECRET,
+    environment: str | None = None,
+    description: str | None = None,
+    rate_limit_tier: str = "standard",
+    expires_at: dt.datetime | None = None,
+) -> IssuedKey:
+    environment = environment or caller.environment
+    scopes = sorted(set(scopes or ([CAPTURE_SCOPE] if key_type == PUBLISHABLE else [])))
+    _check_request(
+        caller,
+        key_type=key_type,
+        scopes=scopes,
+        environment=environment,
+        tier=rate_limit_tier,
+        expires_at=expires_at,
+    )
+    return _insert_key(
+        caller.tenant_id,
+        name=name,
+        scopes=scopes,
+        key_type=key_type,
+        environment=environment,
+        description=description,
+        rate_limit_tier=rate_limit_tier,
+        expires_at=expires_at,
+        created_by=caller.user_id,
+    )
+
+
+def _insert_key(
+    tenant_id: str,
+    *,
+    name: str,
+    scopes: list[str],
+    key_type: str,
+    environment: str,
+    description: str | None,
+    rate_limit_tier: str,
+    expires_at: dt.datetime | None,
+    created_by: str | None,
+) -> IssuedKey:
+    _free_name_of_expired_keys(tenant_id, name)
+    plaintext, prefix = _mint(environment, key_type)
+    try:
+        with ApiKey._meta.database.atomic():
+            record = ApiKey.create(
+                tenant_id=tenant_id,
+                id=new_id(),
+                key_hash=hash_key(plaintext),
+                prefix=prefix,
+                type=key_type,
+                environment=environment,
+                name=name,
+                description=description,
+                scopes=scopes,
+                rate_limit_tier=rate_limit_tier,
+                created_by=created_by,
+                expires_at=expires_at,
+            )
+    except peewee.IntegrityError as exc:
+        raise DuplicateName(f"An active key named {name!r} already exists") from exc
+    return IssuedKey(record, plaintext)
+
+
+def _free_name_of_expired_keys(tenant_id: str, name: str) -> None:
+    """An expired key is not active, so its name is free: retire it for good."""
+    now = utcnow()
+    (
+        ApiKey.update(revoked_at=now)
+        .where(
+            (ApiKey.tenant_id == tenant_id)
+            & (ApiKey.name == name)
+            & ApiKey.revoked_at.is_null()
+            & (ApiKey.expires_at <= now)
+        )
+        .execute()
+    )
+
+
+def _visible(caller: Principal) -> peewee.Expression:
+    """Live keys manage the whole tenant; sandbox keys see sandbox keys only."""
+    condition = ApiKey.tenant_id == caller.tenant_id
+    if caller.environment == SANDBOX:
+        condition &= ApiKey.environment == SANDBOX
+    return condition
+
+
+def _get(caller: Principal, key_id: str) -> ApiKey:
+    key = ApiKey.select().where(_visible(caller) & (ApiKey.id == key_id)).first()
+    if key is None:
+        raise NotFound("API key not found")
+    return key
+
+
+@reading
+def get_key(caller: Principal, key_id: str) -> ApiKey:
+    return _get(caller, key_id)
+
+
+@reading
+def list_keys(
+    caller: Principal, *, limit: int, cursor: str | None, codec: CursorCodec
+) -> PageResult[ApiKey]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    fingerprint = codec.fingerprint("api_keys", {"env": caller.environment})
+    query = ApiKey.select().where(_visible(caller))
+    if cursor is not None:
+        created_at, key_id = codec.decode(cursor, fingerprint)
+        position = (dt.datetime.fromisoformat(created_at), key_id)
+        query = query.where(peewee.Tuple(ApiKey.created_at, ApiKey.id) < position)
+    rows = list(query.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit + 1))
+    return codec.page(rows, limit, fingerprint, lambda k: [k.created_at.isoformat(), k.id])
+
+
+@transaction
+def revoke_key(caller: Principal, key_id: str) -> ApiKey:
+    key = _get(caller, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        key.save()
+    return key
+
+
+@transaction
+def rotate_key(caller: Principal, key_id: str) -> IssuedKey:
+    """Give the key a new secret; the old secret stops working at once."""
+    key = _get(caller, key_id)
+    if key_status(key) != "active":
+        raise NotFound("API key not found or no longer active")
+    plaintext, prefix = _mint(key.environment, key.type)
+    key.key_hash, key.prefix = hash_key(plaintext), prefix
+    key.save()
+    return IssuedKey(key, plaintext)

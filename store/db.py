@@ -1,0 +1,111 @@
+"""Database selection, connection handling and the transaction boundary.
+
+Peewee keeps one connection per thread. Connexion runs our sync handlers in anyio's thread
+pool, so every store entry point opens (or reuses) the calling thread's connection with
+`transaction` and closes it when the outermost call ends, which hands it back to the pool on
+PostgreSQL and keeps idle threads from pinning connections.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.db_url import connect as connect_url
+from playhouse.migrations import Runner
+
+from store.errors import Unavailable
+
+database = peewee.DatabaseProxy()
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# WAL lets readers run beside the single writer; NORMAL is durable across application crashes
+# in WAL mode (only an OS crash can lose the last commits) and is the documented pairing.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "cache_size": -64_000,
+    "busy_timeout": 10_000,
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def open_database(url: str, *, pool_size: int = 20) -> peewee.Database:
+    """Build the database for ``url`` (``sqlite:///path`` or ``postgresql://...``)."""
+    scheme = urlparse(url).scheme
+    if scheme == "sqlite":
+        # IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction never
+        # fails half-way with "database is locked" under concurrent writers.
+        return connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+    if scheme in ("postgres", "postgresql"):
+        pooled = url.replace(f"{scheme}://", "postgresql+pool://", 1)
+        # A timeout makes excess requests wait for a free connection instead of failing.
+        return connect_url(pooled, max_connections=pool_size, stale_timeout=300, timeout=10)
+    raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
+
+
+def bind(db: peewee.Database) -> None:
+    database.initialize(db)
+
+
+def migrate() -> list[str]:
+    """Apply pending versioned migrations; returns the names applied."""
+    with database.connection_context():
+        return Runner(database.obj, str(MIGRATIONS_DIR)).up()
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+def transaction(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` in one transaction on this thread's connection.
+
+    Nested calls join the outer transaction (as savepoints). A lost or unreachable database
+    surfaces as `Unavailable` (503) rather than a stack trace.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            with database.connection_context(), database.atomic():
+                return fn(*args, **kwargs)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            raise Unavailable("The database is unavailable; retry shortly") from exc
+
+    return wrapper
+
+
+def reading(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a read-only ``fn`` on this thread's connection, outside any write transaction.
+
+    Reads must not take SQLite's IMMEDIATE write lock, or every list would queue behind
+    every create.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            with database.connection_context():
+                return fn(*args, **kwargs)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            raise Unavailable("The database is unavailable; retry shortly") from exc
+
+    return wrapper
+
+
+def ping() -> bool:
+    try:
+        with database.connection_context():
+            database.execute_sql("SELECT 1")
+        return True
+    except peewee.PeeweeException:
+        return False

@@ -1,0 +1,135 @@
+"""Named queries over leads: the filtered, sorted, keyset-paginated list and the history.
+
+Each sort maps to an index led by (tenant_id, environment, <sort column>, id), so a page deep
+in a million-lead walk costs one index range scan, the same as the first page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import peewee
+
+from store.db import reading
+from store.leads import find_lead
+from store.models import Lead, LeadEvent, LeadTag
+from store.pagination import CursorCodec, PageResult
+from store.principals import Principal
+
+SORT_COLUMNS: dict[str, peewee.Field] = {
+    "createdAt": Lead.created_at,
+    "updatedAt": Lead.updated_at,
+    "score": Lead.score,
+    "lastName": Lead.last_name,
+}
+DEFAULT_SORT = "-createdAt"
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    status: str | None = None
+    source: str | None = None
+    assigned_to: str | None = None
+    tag: str | None = None
+    q: str | None = None
+    score_min: int | None = None
+    score_max: int | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+
+
+def _where(caller: Principal, filters: LeadFilters) -> peewee.Expression:
+    condition = (Lead.tenant_id == caller.tenant_id) & (Lead.environment == caller.environment)
+    equal = {"status": Lead.status, "source": Lead.source, "assigned_to": Lead.assigned_to}
+    for name, column in equal.items():
+        value = getattr(filters, name)
+        if value is not None:
+            condition &= column == value
+    if filters.tag is not None:
+        tagged = LeadTag.select(LeadTag.lead_id).where(
+            (LeadTag.tenant_id == caller.tenant_id)
+            & (LeadTag.environment == caller.environment)
+            & (LeadTag.tag == filters.tag)
+        )
+        condition &= Lead.id.in_(tagged)
+    if filters.q:
+        # contains() escapes LIKE wildcards and is case-insensitive (ILIKE / SQLite LIKE).
+        q = filters.q.strip()
+        condition &= (
+            Lead.email.contains(q)
+            | Lead.first_name.contains(q)
+            | Lead.last_name.contains(q)
+            | Lead.company.contains(q)
+        )
+    if filters.score_min is not None:
+        condition &= Lead.score >= filters.score_min
+    if filters.score_max is not None:
+        condition &= Lead.score <= filters.score_max
+    if filters.created_after is not None:
+        condition &= Lead.created_at >= _naive_utc(filters.created_after)
+    if filters.created_before is not None:
+        condition &= Lead.created_at < _naive_utc(filters.created_before)
+    return condition
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _position(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _restore(sort_key: str, value: Any) -> Any:
+    return dt.datetime.fromisoformat(value) if sort_key in ("createdAt", "updatedAt") else value
+
+
+@reading
+def list_leads(
+    caller: Principal,
+    filters: LeadFilters,
+    *,
+    sort: str = DEFAULT_SORT,
+    limit: int,
+    cursor: str | None,
+    codec: CursorCodec,
+) -> PageResult[Lead]:
+    descending = sort.startswith("-")
+    sort_key = sort.lstrip("-")
+    column = SORT_COLUMNS[sort_key]
+    fingerprint = codec.fingerprint(
+        "leads", {"env": caller.environment, "sort": sort, **asdict(filters)}
+    )
+    query = Lead.select().where(_where(caller, filters))
+    if cursor is not None:
+        value, lead_id = codec.decode(cursor, fingerprint)
+        position = (_restore(sort_key, value), lead_id)
+        key = peewee.Tuple(column, Lead.id)
+        query = query.where(key < position if descending else key > position)
+    order = (column.desc(), Lead.id.desc()) if descending else (column.asc(), Lead.id.asc())
+    rows = list(query.order_by(*order).limit(limit + 1))
+    return codec.page(
+        rows, limit, fingerprint, lambda lead: [_position(getattr(lead, column.name)), lead.id]
+    )
+
+
+@reading
+def list_history(
+    caller: Principal, lead_id: str, *, limit: int, cursor: str | None, codec: CursorCodec
+) -> PageResult[LeadEvent]:
+    """Oldest first: a timeline reads forward."""
+    lead = find_lead(caller, lead_id)
+    fingerprint = codec.fingerprint("lead_history", {"lead": lead.id})
+    query = LeadEvent.select().where(
+        (LeadEvent.tenant_id == lead.tenant_id) & (LeadEvent.lead_id == lead.id)
+    )
+    if cursor is not None:
+        occurred_at, event_id = codec.decode(cursor, fingerprint)
+        position = (dt.datetime.fromisoformat(occurred_at), event_id)
+        query = query.where(peewee.Tuple(LeadEvent.occurred_at, LeadEvent.id) > position)
+    rows = list(query.order_by(LeadEvent.occurred_at, LeadEvent.id).limit(limit + 1))
+    return codec.page(rows, limit, fingerprint, lambda e: [e.occurred_at.isoformat(), e.id])

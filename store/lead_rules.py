@@ -1,0 +1,91 @@
+"""The rules that guard a lead's data beyond what the schema can say.
+
+The OpenAPI schema already bounds types, lengths and enums at the edge; these rules need
+libraries or the database: a real email syntax check, E.164 phone normalization for duplicate
+matching, and that an assignee is an active user of the same tenant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from store.errors import FieldError, ValidationFailed
+from store.models import User
+
+REQUIRED = ("email", "first_name", "last_name")
+MAX_CUSTOM_FIELDS = 50
+MAX_TAGS = 20
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def e164(phone: str | None) -> str | None:
+    """E.164 form where the number parses as a real one; the client's text is kept as sent."""
+    if not phone:
+        return None
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _email_error(email: str) -> FieldError | None:
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return FieldError("email", "Invalid email format")
+    return None
+
+
+def _blank_required(fields: dict[str, Any]) -> list[FieldError]:
+    return [
+        FieldError(name, "Must not be blank")
+        for name in REQUIRED
+        if name in fields and (fields[name] is None or not str(fields[name]).strip())
+    ]
+
+
+def _assignee_error(tenant_id: str, user_id: str | None) -> FieldError | None:
+    if user_id is None:
+        return None
+    exists = (
+        User.select(User.id)
+        .where((User.tenant_id == tenant_id) & (User.id == user_id) & (User.active == True))  # noqa: E712
+        .exists()
+    )
+    return None if exists else FieldError("assigned_to", "Must be an active user of this tenant")
+
+
+def check_fields(tenant_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``fields`` (create or patch) and return them with derived columns added."""
+    errors = _blank_required(fields)
+    if fields.get("email"):
+        error = _email_error(fields["email"])
+        errors += [error] if error else []
+    if "assigned_to" in fields:
+        error = _assignee_error(tenant_id, fields["assigned_to"])
+        errors += [error] if error else []
+    if len(fields.get("custom_fields") or {}) > MAX_CUSTOM_FIELDS:
+        errors.append(FieldError("custom_fields", f"At most {MAX_CUSTOM_FIELDS} keys"))
+    if errors:
+        raise ValidationFailed(errors)
+
+    checked = dict(fields)
+    for name in ("first_name", "last_name", "email"):
+        if name in checked:
+            checked[name] = checked[name].strip()
+    if "email" in checked:
+        checked["email_normalized"] = normalize_email(checked["email"])
+    if "phone" in checked:
+        checked["phone_e164"] = e164(checked["phone"])
+    if "tags" in checked:
+        checked["tags"] = list(dict.fromkeys(tag.strip() for tag in checked["tags"] or []))
+    return checked

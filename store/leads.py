@@ -1,0 +1,126 @@
+"""Lead lifecycle: create, read, partial update, erase, and the history of every change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.db import reading, transaction
+from store.errors import NotFound
+from store.ids import new_id
+from store.lead_rules import check_fields
+from store.models import Lead, LeadEvent, LeadTag, utcnow
+from store.principals import Principal
+
+# Columns a client may write; everything else (id, tenant, environment, timestamps, derived
+# columns) is the server's.
+WRITABLE = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "message",
+    "source",
+    "status",
+    "score",
+    "assigned_to",
+    "custom_fields",
+    "tags",
+)
+DEFAULTS: dict[str, Any] = {"source": "api", "status": "new", "score": 0}
+
+
+def _record(caller: Principal, lead: Lead, action: str, changes: dict[str, list[Any]]) -> None:
+    LeadEvent.create(
+        tenant_id=lead.tenant_id,
+        id=new_id(),
+        lead_id=lead.id,
+        action=action,
+        actor_type=caller.actor_type,
+        actor_id=caller.actor_id,
+        on_behalf_of=caller.on_behalf_of,
+        changes=changes,
+        request_id=caller.request_id,
+    )
+
+
+def _sync_tags(lead: Lead) -> None:
+    LeadTag.delete().where((LeadTag.tenant_id == lead.tenant_id) & (LeadTag.lead_id == lead.id)).execute()
+    rows = [
+        {"tenant_id": lead.tenant_id, "environment": lead.environment, "tag": tag, "lead_id": lead.id}
+        for tag in lead.tags
+    ]
+    if rows:
+        LeadTag.insert_many(rows).execute()
+
+
+def find_lead(caller: Principal, lead_id: str) -> Lead:
+    lead = (
+        Lead.select()
+        .where(
+            (Lead.tenant_id == caller.tenant_id)
+            & (Lead.id == lead_id)
+            & (Lead.environment == caller.environment)
+        )
+        .first()
+    )
+    if lead is None:
+        raise NotFound("Lead not found")
+    return lead
+
+
+@transaction
+def create_lead(caller: Principal, fields: dict[str, Any]) -> Lead:
+    values = {**DEFAULTS, "custom_fields": {}, "tags": [], **fields}
+    checked = check_fields(caller.tenant_id, values)
+    now = utcnow()
+    lead = Lead.create(
+        tenant_id=caller.tenant_id,
+        id=new_id(),
+        environment=caller.environment,
+        created_at=now,
+        updated_at=now,
+        **checked,
+    )
+    _sync_tags(lead)
+    _record(caller, lead, "created", {k: [None, v] for k, v in fields_of(lead).items() if v not in (None, {}, [])})
+    return lead
+
+
+def fields_of(lead: Lead) -> dict[str, Any]:
+    return {name: getattr(lead, name) for name in WRITABLE}
+
+
+@reading
+def get_lead(caller: Principal, lead_id: str) -> Lead:
+    return find_lead(caller, lead_id)
+
+
+@transaction
+def update_lead(caller: Principal, lead_id: str, fields: dict[str, Any]) -> Lead:
+    lead = find_lead(caller, lead_id)
+    checked = check_fields(caller.tenant_id, fields)
+    before = fields_of(lead)
+    for name, value in checked.items():
+        setattr(lead, name, value)
+    changes = {k: [before[k], v] for k, v in fields_of(lead).items() if before[k] != v}
+    if not changes:
+        return lead
+    lead.updated_at = utcnow()
+    lead.save()
+    if "tags" in changes:
+        _sync_tags(lead)
+    _record(caller, lead, "updated", changes)
+    return lead
+
+
+@transaction
+def delete_lead(caller: Principal, lead_id: str) -> Lead:
+    """Erase the lead with its tags and history (right to erasure: nothing personal remains)."""
+    lead = find_lead(caller, lead_id)
+    for model in (LeadTag, LeadEvent):
+        model.delete().where((model.tenant_id == lead.tenant_id) & (model.lead_id == lead.id)).execute()
+    Lead.delete().where((Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)).execute()
+    return lead

@@ -1,0 +1,142 @@
+"""Peewee models: the application's view of the schema that `store/migrations` creates.
+
+Every tenant-owned table leads its primary key and its indexes with ``tenant_id``: the tenant
+is the distribution key, so the same schema runs on SQLite, PostgreSQL and a tenant-sharded
+PostgreSQL. The only global lookups are the ones that *find* the tenant: an API key's hash.
+Cross-row references are plain columns (no foreign keys), because a composite key cannot be
+referenced portably and a sharded cluster cannot enforce them across shards anyway; the
+store's rules guard them instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee
+
+from store.db import database
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC with microseconds: sortable as text in SQLite and exact in PostgreSQL."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Tenant(BaseModel):
+    id = peewee.CharField(max_length=17, primary_key=True)
+    name = peewee.CharField(max_length=120)
+    plan = peewee.CharField(max_length=16)
+    # Enterprise plans carry their own limits; NULL means "the plan's default".
+    rate_limit = peewee.IntegerField(null=True)
+    rate_burst = peewee.IntegerField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "tenants"
+
+
+class User(BaseModel):
+    tenant_id = peewee.CharField(max_length=17)
+    id = peewee.CharField(max_length=17)
+    email = peewee.CharField(max_length=254)
+    name = peewee.CharField(max_length=120)
+    role = peewee.CharField(max_length=16)
+    password_hash = peewee.CharField(max_length=255)
+    active = peewee.BooleanField(default=True)
+    # Bumped on password change or deactivation: tokens carrying an older version die.
+    session_version = peewee.IntegerField(default=1)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "users"
+        primary_key = peewee.CompositeKey("tenant_id", "id")
+
+
+class ApiKey(BaseModel):
+    tenant_id = peewee.CharField(max_length=17)
+    id = peewee.CharField(max_length=17)
+    key_hash = peewee.CharField(max_length=64, unique=True)
+    prefix = peewee.CharField(max_length=24)
+    type = peewee.CharField(max_length=12)
+    environment = peewee.CharField(max_length=8)
+    name = peewee.CharField(max_length=120)
+    description = peewee.TextField(null=True)
+    scopes = peewee.JSONField()
+    rate_limit_tier = peewee.CharField(max_length=12)
+    allowed_origins = peewee.JSONField(null=True)
+    created_by = peewee.CharField(max_length=17, null=True)
+    expires_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+    last_used_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "api_keys"
+        primary_key = peewee.CompositeKey("tenant_id", "id")
+
+
+class Lead(BaseModel):
+    tenant_id = peewee.CharField(max_length=17)
+    id = peewee.CharField(max_length=17)
+    environment = peewee.CharField(max_length=8)
+    email = peewee.CharField(max_length=254)
+    email_normalized = peewee.CharField(max_length=254)
+    first_name = peewee.CharField(max_length=100)
+    last_name = peewee.CharField(max_length=100)
+    phone = peewee.CharField(max_length=40, null=True)
+    phone_e164 = peewee.CharField(max_length=20, null=True)
+    company = peewee.CharField(max_length=200, null=True)
+    title = peewee.CharField(max_length=200, null=True)
+    industry = peewee.CharField(max_length=100, null=True)
+    message = peewee.TextField(null=True)
+    source = peewee.CharField(max_length=12)
+    status = peewee.CharField(max_length=12)
+    score = peewee.IntegerField(default=0)
+    assigned_to = peewee.CharField(max_length=17, null=True)
+    custom_fields = peewee.JSONField(default=dict)
+    tags = peewee.JSONField(default=list)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "leads"
+        primary_key = peewee.CompositeKey("tenant_id", "id")
+
+
+class LeadTag(BaseModel):
+    """One row per (lead, tag): makes ``?tag=`` an index lookup instead of a JSON scan."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    environment = peewee.CharField(max_length=8)
+    tag = peewee.CharField(max_length=50)
+    lead_id = peewee.CharField(max_length=17)
+
+    class Meta:
+        table_name = "lead_tags"
+        primary_key = peewee.CompositeKey("tenant_id", "environment", "tag", "lead_id")
+
+
+class LeadEvent(BaseModel):
+    """A lead's history: who changed what, when. Erased with the lead."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    id = peewee.CharField(max_length=17)
+    lead_id = peewee.CharField(max_length=17)
+    action = peewee.CharField(max_length=32)
+    actor_type = peewee.CharField(max_length=12)
+    actor_id = peewee.CharField(max_length=17)
+    on_behalf_of = peewee.CharField(max_length=17, null=True)
+    changes = peewee.JSONField(default=dict)
+    request_id = peewee.CharField(max_length=128, null=True)
+    occurred_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "lead_events"
+        primary_key = peewee.CompositeKey("tenant_id", "id")

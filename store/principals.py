@@ -1,0 +1,40 @@
+"""Who is calling: derived from the credential only, never from a header the client controls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LIVE, SANDBOX = "live", "sandbox"
+ENVIRONMENTS = (LIVE, SANDBOX)
+
+SCOPES = (
+    "read:leads",
+    "write:leads",
+    "admin:api_keys",
+    "admin:users",
+    "read:audit",
+    "admin:webhooks",
+)
+CAPTURE_SCOPE = "capture:leads"
+PLANS = ("free", "starter", "pro", "team", "enterprise")
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    plan: str
+    environment: str
+    scopes: frozenset[str]
+    actor_type: str  # "api_key" or "user"
+    actor_id: str
+    api_key_id: str | None
+    user_id: str | None
+    rate_limit_tier: str = "standard"
+    on_behalf_of: str | None = None
+    # Where the request came from, for history and audit rows.
+    request_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def has_scopes(self, required: list[str] | tuple[str, ...]) -> bool:
+        return set(required) <= self.scopes
