@@ -1,0 +1,125 @@
+"""The ``leadpipe`` command: serve, migrate, and manage tenants."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+from collections.abc import Sequence
+
+from handlers.settings import ConfigError, Settings
+from store import db, tenants
+from store.errors import StoreError
+from store.principals import PLANS
+
+
+def _open(settings: Settings) -> None:
+    db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+
+
+def _bootstrap() -> None:
+    """On an empty database, make a tenant and show its admin key once, so a newcomer can
+    call the API within a minute."""
+    if tenants.tenant_count():
+        return
+    provisioned = tenants.create_tenant(
+        "default",
+        plan="free",
+        owner_email="owner@leadpipe.local",
+        owner_password=secrets.token_urlsafe(24),
+    )
+    print(
+        "Created tenant 'default'. Its admin API key (shown once, store it now):\n"
+        f"  {provisioned.live_key}\n"
+        f"Sandbox key: {provisioned.sandbox_key}",
+        flush=True,
+    )
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    _open(settings)
+    db.migrate()
+    _bootstrap()
+    uvicorn.run(
+        "handlers.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+def migrate(settings: Settings) -> int:
+    _open(settings)
+    applied = db.migrate()
+    print(f"Applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+    return 0
+
+
+def create_tenant(settings: Settings, args: argparse.Namespace) -> int:
+    _open(settings)
+    db.migrate()
+    provisioned = tenants.create_tenant(
+        args.name, plan=args.plan, owner_email=args.owner_email, owner_password=args.owner_password
+    )
+    result = {
+        "tenantId": provisioned.tenant.id,
+        "ownerId": provisioned.owner.id,
+        "apiKey": provisioned.live_key,
+        "sandboxApiKey": provisioned.sandbox_key,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="leadpipe", description="Self-hosted leads pipeline API")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve_cmd = commands.add_parser("serve", help="apply migrations and serve the API")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--workers", type=int, default=1)
+
+    commands.add_parser("migrate", help="apply pending migrations")
+
+    tenant_cmd = commands.add_parser("tenant", help="manage tenants").add_subparsers(dest="action", required=True)
+    create = tenant_cmd.add_parser("create", help="create a tenant with an owner and two admin keys")
+    create.add_argument("name")
+    create.add_argument("--plan", choices=PLANS, default="free")
+    create.add_argument("--owner-email", required=True)
+    create.add_argument("--owner-password", required=True)
+    create.add_argument("--json", action="store_true", help="print one JSON object")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            return serve(settings, args.host, args.port, args.workers)
+        if args.command == "migrate":
+            return migrate(settings)
+        return create_tenant(settings, args)
+    except ConfigError as exc:
+        print(f"leadpipe: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        print(f"leadpipe: {exc.message}{' (' + details + ')' if details else ''}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
