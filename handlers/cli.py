@@ -6,8 +6,10 @@ import argparse
 import json
 import secrets
 import sys
+import threading
 from collections.abc import Sequence
 
+from handlers import worker
 from handlers.settings import ConfigError, Settings
 from store import db, tenants
 from store.errors import StoreError
@@ -43,15 +45,43 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     _open(settings)
     db.migrate()
     _bootstrap()
-    uvicorn.run(
-        "handlers.asgi:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-    )
+    # The job worker runs beside the server, in this (parent) process: one set of worker
+    # threads however many uvicorn workers serve HTTP.
+    stop = threading.Event()
+    threads = worker.start_threads(settings.worker_threads, stop)
+    try:
+        uvicorn.run(
+            "handlers.asgi:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+        )
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    return 0
+
+
+def run_worker(settings: Settings, threads: int, once: bool) -> int:
+    """``leadpipe worker``: run jobs without serving HTTP (scale it out as separate processes)."""
+    _open(settings)
+    db.migrate()
+    if once:
+        print(f"Ran {worker.Worker().run_until_idle()} job(s)", flush=True)
+        return 0
+    stop = threading.Event()
+    started = worker.start_threads(threads, stop)
+    try:
+        while any(thread.is_alive() for thread in started):
+            stop.wait(1.0)
+    except KeyboardInterrupt:
+        stop.set()
+        for thread in started:
+            thread.join(timeout=30)
     return 0
 
 
@@ -93,6 +123,10 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply pending migrations")
 
+    worker_cmd = commands.add_parser("worker", help="run background jobs (dedup, imports), no HTTP")
+    worker_cmd.add_argument("--threads", type=int, default=1)
+    worker_cmd.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+
     tenant_cmd = commands.add_parser("tenant", help="manage tenants").add_subparsers(dest="action", required=True)
     create = tenant_cmd.add_parser("create", help="create a tenant with an owner and two admin keys")
     create.add_argument("name")
@@ -111,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings, args.host, args.port, args.workers)
         if args.command == "migrate":
             return migrate(settings)
+        if args.command == "worker":
+            return run_worker(settings, args.threads, args.once)
         return create_tenant(settings, args)
     except ConfigError as exc:
         print(f"leadpipe: configuration error: {exc}", file=sys.stderr)

@@ -49,6 +49,8 @@ class Settings:
     validate_responses: bool = False
     db_pool_size: int = 20
     log_level: str = "INFO"
+    # Job-queue worker threads inside `leadpipe serve` (0: run `leadpipe worker` separately).
+    worker_threads: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,4 +83,5 @@ class Settings:
             validate_responses=_bool(env, "LEADPIPE_VALIDATE_RESPONSES", not production),
             db_pool_size=_int(env, "LEADPIPE_DB_POOL_SIZE", cls.db_pool_size, 1, 500),
             log_level=log_level,
+            worker_threads=_int(env, "LEADPIPE_WORKER_THREADS", cls.worker_threads, 0, 32),
         )

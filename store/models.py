@@ -104,6 +104,8 @@ class Lead(BaseModel):
     tags = peewee.JSONField(default=list)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+    # The oldest earlier lead found to be its duplicate (set by the dedup job; migration 0004).
+    duplicate_of = peewee.CharField(max_length=17, null=True)
 
     class Meta:
         table_name = "leads"
@@ -140,3 +142,78 @@ class LeadEvent(BaseModel):
     class Meta:
         table_name = "lead_events"
         primary_key = peewee.CompositeKey("tenant_id", "id")
+
+
+class AuditEvent(BaseModel):
+    """Append-only record of a mutation, written in the mutation's own transaction."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    id = peewee.CharField(max_length=17)
+    environment = peewee.CharField(max_length=8)
+    action = peewee.CharField(max_length=48)
+    actor_type = peewee.CharField(max_length=12)
+    actor_id = peewee.CharField(max_length=17)
+    on_behalf_of = peewee.CharField(max_length=17, null=True)
+    api_key_id = peewee.CharField(max_length=17, null=True)
+    resource_type = peewee.CharField(max_length=32)
+    resource_id = peewee.CharField(max_length=17)
+    request_id = peewee.CharField(max_length=128, null=True)
+    ip = peewee.CharField(max_length=64, null=True)
+    user_agent = peewee.CharField(max_length=512, null=True)
+    changes = peewee.JSONField(default=dict)
+    occurred_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "audit_events"
+        primary_key = peewee.CompositeKey("tenant_id", "id")
+
+
+class LoginFailure(BaseModel):
+    """One failed login, keyed by a hash of ``account:<email>`` or ``ip:<address>`` (no tenant)."""
+
+    key_hash = peewee.CharField(max_length=64)
+    id = peewee.CharField(max_length=17)
+    occurred_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "login_failures"
+        primary_key = peewee.CompositeKey("key_hash", "id")
+
+
+class Job(BaseModel):
+    """A durable background job (see `store.jobs`): committed with the rows it is about."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    id = peewee.CharField(max_length=17)
+    kind = peewee.CharField(max_length=32)
+    payload = peewee.JSONField()
+    state = peewee.CharField(max_length=10)
+    attempts = peewee.IntegerField(default=0)
+    max_attempts = peewee.IntegerField(default=5)
+    run_at = peewee.DateTimeField(default=utcnow)
+    locked_by = peewee.CharField(max_length=64, null=True)
+    locked_until = peewee.DateTimeField(null=True)
+    last_error = peewee.TextField(null=True)
+    result = peewee.JSONField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+    finished_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "jobs"
+        primary_key = peewee.CompositeKey("tenant_id", "id")
+
+
+class LeadDuplicate(BaseModel):
+    """One detected duplicate pair, stored in both directions, with why they match."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    lead_id = peewee.CharField(max_length=17)
+    duplicate_id = peewee.CharField(max_length=17)
+    environment = peewee.CharField(max_length=8)
+    reasons = peewee.JSONField()
+    detected_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "lead_duplicates"
+        primary_key = peewee.CompositeKey("tenant_id", "lead_id", "duplicate_id")

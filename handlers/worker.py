@@ -1,0 +1,106 @@
+"""The loop that runs queued jobs (`store.jobs`): in a thread of ``leadpipe serve`` by default,
+or on its own as ``leadpipe worker`` (as many processes as you like: claiming never hands one
+job to two workers).
+
+Job kinds are registered by importing the modules that define their handlers: add yours to
+`JOB_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from store import jobs
+from store.errors import StoreError
+from store.models import Job
+
+log = logging.getLogger("leadpipe.worker")
+
+# Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
+JOB_MODULES: tuple[str, ...] = ()
+
+IDLE_POLL_SECONDS = 1.0
+BATCH = 10
+
+
+def load_handlers() -> None:
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    """Claims due jobs in batches and runs each one's handler, recording the outcome."""
+
+    def __init__(self, worker_id: str | None = None, *, lease_seconds: int = 300) -> None:
+        load_handlers()
+        self.worker_id = worker_id or new_worker_id()
+        self.lease_seconds = lease_seconds
+
+    def run_job(self, job: Job) -> bool:
+        """Run one claimed job; True when it completed."""
+        handler = jobs.handler_for(job.kind)
+        if handler is None:
+            jobs.fail(job, f"no handler registered for job kind {job.kind!r}")
+            return False
+        try:
+            result = handler(job)
+        except Exception as exc:  # any failure of a job is recorded, never fatal to the loop
+            log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, exc)
+            jobs.fail(job, f"{type(exc).__name__}: {exc}")
+            return False
+        return jobs.complete(job, result)
+
+    def run_once(self, *, limit: int = BATCH, tenant_id: str | None = None) -> int:
+        """Claim and run up to ``limit`` due jobs; returns how many were claimed."""
+        claimed = jobs.claim(
+            self.worker_id, limit=limit, lease_seconds=self.lease_seconds, tenant_id=tenant_id
+        )
+        for job in claimed:
+            self.run_job(job)
+        return len(claimed)
+
+    def run_until_idle(self, *, tenant_id: str | None = None, max_rounds: int = 1000) -> int:
+        """Drain what is due now (tests, one-shot runs); returns the number of jobs claimed."""
+        total = 0
+        for _ in range(max_rounds):
+            claimed = self.run_once(tenant_id=tenant_id)
+            if not claimed:
+                break
+            total += claimed
+        return total
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("worker %s started", self.worker_id)
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except StoreError as exc:  # database briefly unavailable: back off, keep going
+                log.warning("worker %s could not claim jobs: %s", self.worker_id, exc.message)
+                busy = 0
+            except Exception:  # the loop must survive anything and log it
+                log.exception("worker %s loop error", self.worker_id)
+                busy = 0
+            if not busy:
+                stop.wait(IDLE_POLL_SECONDS)
+        log.info("worker %s stopped", self.worker_id)
+
+
+def start_threads(count: int, stop: threading.Event) -> list[threading.Thread]:
+    """Start ``count`` daemon worker threads (for ``leadpipe serve``); set ``stop`` to end them."""
+    threads = []
+    for index in range(count):
+        thread = threading.Thread(
+            target=Worker().run_forever, args=(stop,), name=f"leadpipe-worker-{index}", daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+    return threads

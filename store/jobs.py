@@ -1,0 +1,237 @@
+"""A durable job queue in the application database.
+
+API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
+
+- ``enqueue(tenant_id, kind, payload, *, run_at=None, max_attempts=5) -> Job``
+  Inserts a queued job. Call it inside the caller's ``@transaction``: the job commits (or rolls
+  back) together with the row it is about, so a crash or restart never loses one.
+- ``@job_handler("kind")`` registers ``fn(job: Job) -> dict | None`` for a kind. The handler runs
+  OUTSIDE any transaction (open your own with ``@transaction`` store functions, e.g. one per
+  batch); its return value is stored as ``job.result``. Raise to fail the attempt: it is retried
+  with exponential backoff until ``max_attempts``, then left in state ``failed`` with
+  ``last_error``. Delivery is at-least-once (a worker killed mid-job leaves a lease that expires
+  and the job runs again), so handlers must be idempotent.
+- ``claim(worker_id, *, limit=1, lease_seconds=300, tenant_id=None) -> list[Job]``
+  Hands each job to exactly one worker: ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+  a conditional ``UPDATE ... WHERE state = <seen>`` checked by row count on SQLite (whose
+  IMMEDIATE transactions serialize writers anyway).
+- ``heartbeat(job, lease_seconds=300)`` extends a long job's lease (call it between batches);
+  ``progress(job, result)`` stores intermediate ``result`` (e.g. import counters) at the same time.
+- ``complete(job, result=None)`` / ``fail(job, error)`` end an attempt; both only act while the
+  caller still holds the lease, so a worker that lost its lease cannot overwrite a newer run.
+- ``get_job(tenant_id, job_id)`` reads one job (state, attempts, result, last_error).
+
+States: ``queued`` -> ``running`` -> ``done`` | back to ``queued`` (retry) | ``failed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import peewee
+
+from store.db import is_postgres, reading, transaction
+from store.errors import NotFound
+from store.ids import new_id
+from store.models import Job, utcnow
+
+log = logging.getLogger("leadpipe.jobs")
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+MAX_BACKOFF_SECONDS = 600
+
+JobHandler = Callable[[Job], dict[str, Any] | None]
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    """Register the function that runs jobs of ``kind`` (one per kind)."""
+
+    def register(fn: JobHandler) -> JobHandler:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def handler_for(kind: str) -> JobHandler | None:
+    return _HANDLERS.get(kind)
+
+
+def enqueue(
+    tenant_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    run_at: dt.datetime | None = None,
+    max_attempts: int = 5,
+) -> Job:
+    """Queue a job; joins the caller's transaction when called inside one."""
+    now = utcnow()
+    return _insert(tenant_id, kind, payload, run_at or now, max_attempts, now)
+
+
+@transaction
+def _insert(
+    tenant_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    run_at: dt.datetime,
+    max_attempts: int,
+    now: dt.datetime,
+) -> Job:
+    return Job.create(
+        tenant_id=tenant_id,
+        id=new_id(),
+        kind=kind,
+        payload=payload,
+        state=QUEUED,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_at=run_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _claimable(now: dt.datetime, tenant_id: str | None) -> peewee.ModelSelect[Job]:
+    due = (Job.state == QUEUED) & (Job.run_at <= now)
+    # A running job whose lease ran out belongs to a worker that died: run it again.
+    abandoned = (Job.state == RUNNING) & (Job.locked_until < now)
+    query = Job.select().where(due | abandoned)
+    if tenant_id is not None:
+        query = query.where(Job.tenant_id == tenant_id)
+    return query.order_by(Job.run_at, Job.id)
+
+
+@transaction
+def claim(
+    worker_id: str, *, limit: int = 1, lease_seconds: int = 300, tenant_id: str | None = None
+) -> list[Job]:
+    now = utcnow()
+    query = _claimable(now, tenant_id)
+    if is_postgres():
+        candidates = list(query.limit(limit).for_update(skip_locked=True))
+    else:
+        # Look a little further than ``limit``: another worker may take some of them first.
+        candidates = list(query.limit(limit * 4))
+    lease = now + dt.timedelta(seconds=lease_seconds)
+    claimed: list[Job] = []
+    for job in candidates:
+        if len(claimed) == limit:
+            break
+        if job.state == RUNNING and job.attempts >= job.max_attempts:
+            _give_up(job, now)  # its last attempt died with its worker: do not run it again
+            continue
+        taken = (
+            Job.update(
+                state=RUNNING,
+                locked_by=worker_id,
+                locked_until=lease,
+                attempts=Job.attempts + 1,
+                updated_at=now,
+            )
+            .where(
+                (Job.tenant_id == job.tenant_id)
+                & (Job.id == job.id)
+                & (Job.state == job.state)
+                & (Job.attempts == job.attempts)
+            )
+            .execute()
+        )
+        if taken == 1:
+            job.state, job.locked_by, job.locked_until = RUNNING, worker_id, lease
+            job.attempts += 1
+            claimed.append(job)
+    return claimed
+
+
+def _give_up(job: Job, now: dt.datetime) -> None:
+    Job.update(
+        state=FAILED,
+        locked_until=None,
+        finished_at=now,
+        updated_at=now,
+        last_error="worker lost on the last attempt",
+    ).where((Job.tenant_id == job.tenant_id) & (Job.id == job.id) & (Job.state == RUNNING)).execute()
+
+
+def _held(job: Job) -> peewee.Expression:
+    return (
+        (Job.tenant_id == job.tenant_id)
+        & (Job.id == job.id)
+        & (Job.state == RUNNING)
+        & (Job.locked_by == job.locked_by)
+        & (Job.attempts == job.attempts)
+    )
+
+
+@transaction
+def heartbeat(job: Job, lease_seconds: int = 300) -> bool:
+    """Extend the lease; False means the lease was lost and the worker should stop."""
+    lease = utcnow() + dt.timedelta(seconds=lease_seconds)
+    held = Job.update(locked_until=lease, updated_at=utcnow()).where(_held(job)).execute() == 1
+    if held:
+        job.locked_until = lease
+    return held
+
+
+@transaction
+def progress(job: Job, result: dict[str, Any], lease_seconds: int = 300) -> bool:
+    """Store intermediate results and extend the lease in one write."""
+    lease = utcnow() + dt.timedelta(seconds=lease_seconds)
+    query = Job.update(result=result, locked_until=lease, updated_at=utcnow()).where(_held(job))
+    return query.execute() == 1
+
+
+@transaction
+def complete(job: Job, result: dict[str, Any] | None = None) -> bool:
+    now = utcnow()
+    values: dict[Any, Any] = {
+        Job.state: DONE,
+        Job.locked_until: None,
+        Job.finished_at: now,
+        Job.updated_at: now,
+    }
+    if result is not None:
+        values[Job.result] = result
+    return Job.update(values).where(_held(job)).execute() == 1
+
+
+@transaction
+def fail(job: Job, error: str) -> bool:
+    """End a failed attempt: retry later with exponential backoff, or give up for good."""
+    now = utcnow()
+    final = job.attempts >= job.max_attempts
+    backoff = min(2**job.attempts, MAX_BACKOFF_SECONDS)
+    values: dict[Any, Any] = {
+        Job.state: FAILED if final else QUEUED,
+        Job.last_error: error[:2000],
+        Job.locked_until: None,
+        Job.updated_at: now,
+        Job.run_at: now + dt.timedelta(seconds=0 if final else backoff),
+    }
+    if final:
+        values[Job.finished_at] = now
+        log.error("job %s (%s) failed for good after %d attempts", job.id, job.kind, job.attempts)
+    return Job.update(values).where(_held(job)).execute() == 1
+
+
+@reading
+def get_job(tenant_id: str, job_id: str) -> Job:
+    job = Job.select().where((Job.tenant_id == tenant_id) & (Job.id == job_id)).first()
+    if job is None:
+        raise NotFound("Job not found")
+    return job
+
+
+@reading
+def pending_count(tenant_id: str | None = None) -> int:
+    """Jobs not yet finished (queued or running): for health checks and tests."""
+    query = Job.select().where(Job.state.in_((QUEUED, RUNNING)))
+    if tenant_id is not None:
+        query = query.where(Job.tenant_id == tenant_id)
+    return query.count()
