@@ -10,71 +10,18 @@ cannot exist.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl
 
 from connexion.exceptions import BadRequestProblem
 from connexion.lifecycle import ConnexionRequest
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator
 from starlette.types import Scope
 
 from store.errors import BadRequest, FieldError, NotFound, ValidationFailed
-
-
-def _path(error: ValidationError) -> str:
-    parts: list[str] = []
-    for part in error.absolute_path:
-        if isinstance(part, int):
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
-        else:
-            parts.append(str(part))
-    return ".".join(parts)
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def explain(error: ValidationError) -> list[FieldError]:
-    """One jsonschema error as the field errors a client can act on."""
-    path, kind, spec = _path(error), error.validator, error.validator_value
-    if kind == "required":
-        missing = error.message.split("'")[1]
-        return [FieldError(_join(path, missing), "Is required")]
-    if kind == "additionalProperties":
-        extra = set(error.instance) - set(error.schema.get("properties", {}))
-        return [FieldError(_join(path, name), "Unknown or read-only field") for name in sorted(extra)]
-    return [FieldError(path or "body", _message(kind, spec, error.message))]
-
-
-def _message(kind: str, spec: Any, fallback: str) -> str:
-    if kind == "format":
-        return "Invalid email format" if spec == "email" else f"Must be a valid {spec}"
-    if kind == "enum":
-        return f"Must be one of: {', '.join(map(str, spec))}"
-    if kind == "type":
-        return f"Must be of type {spec if isinstance(spec, str) else ' or '.join(spec)}"
-    templates = {
-        "maxLength": "Must be at most {} characters",
-        "minLength": "Must be at least {} characters",
-        "minimum": "Must be at least {}",
-        "maximum": "Must be at most {}",
-        "maxItems": "Must have at most {} items",
-        "minItems": "Must have at least {} items",
-        "maxProperties": "Must have at most {} entries",
-        "pattern": "Has an invalid format",
-        "uniqueItems": "Must not contain duplicates",
-    }
-    return templates[kind].format(spec) if kind in templates else fallback
-
-
-def collect(errors: Iterable[ValidationError]) -> list[FieldError]:
-    found: list[FieldError] = []
-    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
-        found += [e for e in explain(error) if e not in found]
-    return found
+from store.schema_errors import collect, explain  # shared with the store's checks of import rows
 
 
 def _reject_constant(name: str) -> Any:
