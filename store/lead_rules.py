@@ -20,8 +20,24 @@ MAX_CUSTOM_FIELDS = 50
 MAX_TAGS = 20
 
 
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The key two addresses of one mailbox share (duplicate matching, ``onDuplicate``).
+
+    Case and surrounding whitespace never matter. A ``+tag`` suffix of the local part is
+    dropped for every domain (sub-addressing is near-universal and the base mailbox is the same
+    person). Dots in the local part are dropped only for gmail.com / googlemail.com (the one
+    big provider where they are documented to be ignored) and googlemail.com counts as gmail.com.
+    """
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        return email.strip().lower()
+    base = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        base, domain = base.replace(".", "") or base, GMAIL_DOMAINS[0]
+    return f"{base}@{domain}"
 
 
 def e164(phone: str | None) -> str | None:
@@ -39,11 +55,13 @@ def e164(phone: str | None) -> str | None:
 
 def _email_error(email: str) -> FieldError | None:
     try:
-        # Syntax only: no DNS lookups on the request path, and reserved test domains are fine.
+        # Syntax only: no DNS lookups on the request path; special-use domains (.test,
+        # .local) are syntactically valid and common in staging and intranets, so accept them.
         validate_email(
             email,
             check_deliverability=False,
             globally_deliverable=False,
+            test_environment=True,
             allow_quoted_local=True,
             allow_domain_literal=True,
         )
@@ -74,7 +92,7 @@ def _assignee_error(tenant_id: str, user_id: str | None) -> FieldError | None:
 def check_fields(tenant_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Validate ``fields`` (create or patch) and return them with derived columns added."""
     errors = _blank_required(fields)
-    if fields.get("email"):
+    if fields.get("email") and fields["email"].strip():  # a blank one is already reported
         # Validate what will be stored: the trimmed address (padding is a copy-paste artefact).
         error = _email_error(fields["email"].strip())
         errors += [error] if error else []
