@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from handlers import envelope
 from handlers.context import request_id
 from handlers.presenters import field_path_to_camel
-from store.errors import StoreError
+from store.errors import RateLimited, StoreError
 
 log = logging.getLogger("leadpipe.errors")
 
@@ -76,6 +76,10 @@ def store_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse
     errors = [{"field": field_path_to_camel(e.field), "message": e.message} for e in exc.errors]
     if exc.status >= 500:
         log.error("request %s failed: %s", request_id(), exc.code, exc_info=exc)
+    if isinstance(exc, RateLimited):
+        retry = {"retryAfterMs": exc.retry_after_ms}
+        headers = {"Retry-After": str(-(-exc.retry_after_ms // 1000))}
+        return _reply(exc.status, envelope.error(exc.status, exc.code, exc.message, errors, **retry), headers)
     return _reply(exc.status, envelope.error(exc.status, exc.code, exc.message, errors))
 
 

@@ -14,9 +14,12 @@ from typing import Any
 import anyio
 
 from handlers.context import request_id
-from store import api_keys
-from store.errors import PermissionDenied, Unauthenticated
+from handlers.identity import session_codec
+from store import api_keys, sessions, users
+from store.errors import PermissionDenied
 from store.principals import Principal
+
+ON_BEHALF_OF = "x-on-behalf-of"
 
 
 def _client(request: Any) -> tuple[str | None, str | None]:
@@ -24,24 +27,36 @@ def _client(request: Any) -> tuple[str | None, str | None]:
     return (client[0] if client else None), request.headers.get("user-agent")
 
 
-async def _authorize(plaintext: str, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
-    principal: Principal = await anyio.to_thread.run_sync(api_keys.authenticate, plaintext.strip())
+async def _authorize(principal: Principal, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
     required = list(required_scopes or [])
     if not principal.has_scopes(required):
         raise PermissionDenied(f"This operation needs scope(s): {', '.join(required)}")
+    # An API key acts as its creator; X-On-Behalf-Of makes it act as another active user.
+    on_behalf_of = request.headers.get(ON_BEHALF_OF) if request is not None else None
+    if on_behalf_of is not None:
+        principal = await anyio.to_thread.run_sync(users.acting_as, principal, on_behalf_of.strip())
     ip, user_agent = _client(request)
     principal = dataclasses.replace(principal, request_id=request_id(), ip=ip, user_agent=user_agent)
     return {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}
 
 
-async def api_key_auth(apikey: str, required_scopes: list[str] | None = None, request: Any = None) -> dict[str, Any]:
-    return await _authorize(apikey, required_scopes, request)
+async def api_key_auth(
+    apikey: str, required_scopes: list[str] | None = None, request: Any = None
+) -> dict[str, Any]:
+    principal: Principal = await anyio.to_thread.run_sync(api_keys.authenticate, apikey.strip())
+    return await _authorize(principal, required_scopes, request)
 
 
-async def bearer_auth(token: str, required_scopes: list[str] | None = None, request: Any = None) -> dict[str, Any]:
-    if not token.startswith("lp_"):
-        raise Unauthenticated("Invalid token")
-    return await _authorize(token, required_scopes, request)
+async def bearer_auth(
+    token: str, required_scopes: list[str] | None = None, request: Any = None
+) -> dict[str, Any]:
+    """``lp_...`` is an API key; anything else must be a user's session token."""
+    token = token.strip()
+    if token.startswith("lp_"):
+        principal: Principal = await anyio.to_thread.run_sync(api_keys.authenticate, token)
+    else:
+        principal = await anyio.to_thread.run_sync(sessions.authenticate, token, session_codec())
+    return await _authorize(principal, required_scopes, request)
 
 
 def principal_of(token_info: dict[str, Any]) -> Principal:

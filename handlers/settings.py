@@ -49,8 +49,20 @@ class Settings:
     validate_responses: bool = False
     db_pool_size: int = 20
     log_level: str = "INFO"
+    # Session tokens expire this long after sign-in (itsdangerous max_age).
+    session_ttl_seconds: int = 3600
+    # Failed sign-ins allowed per account and per client IP within the window, then 429.
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 100
+    login_failure_window_seconds: int = 900
     # Job-queue worker threads inside `leadpipe serve` (0: run `leadpipe worker` separately).
     worker_threads: int = 1
+    # Rate-limit counters: "memory://" (one worker) or "redis://host:port/db" (shared by all).
+    rate_limit_url: str = "memory://"
+    # Per client IP, before the key is even looked up: (requests/minute, burst); None = off.
+    rate_limit_per_ip: tuple[int, int] | None = (6_000, 600)
+    # Operator overrides of the plan table: ((plan, requests/minute, burst), ...).
+    rate_limit_plans: tuple[tuple[str, int, int], ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,5 +95,55 @@ class Settings:
             validate_responses=_bool(env, "LEADPIPE_VALIDATE_RESPONSES", not production),
             db_pool_size=_int(env, "LEADPIPE_DB_POOL_SIZE", cls.db_pool_size, 1, 500),
             log_level=log_level,
+            session_ttl_seconds=_int(env, "LEADPIPE_SESSION_TTL_SECONDS", cls.session_ttl_seconds, 60, 30 * 86400),
+            login_max_failures_per_account=_int(
+                env, "LEADPIPE_LOGIN_MAX_FAILURES_PER_ACCOUNT", cls.login_max_failures_per_account, 1, 1000
+            ),
+            login_max_failures_per_ip=_int(
+                env, "LEADPIPE_LOGIN_MAX_FAILURES_PER_IP", cls.login_max_failures_per_ip, 1, 100_000
+            ),
+            login_failure_window_seconds=_int(
+                env, "LEADPIPE_LOGIN_FAILURE_WINDOW_SECONDS", cls.login_failure_window_seconds, 1, 86400
+            ),
             worker_threads=_int(env, "LEADPIPE_WORKER_THREADS", cls.worker_threads, 0, 32),
+            rate_limit_url=_rate_limit_url(env),
+            rate_limit_per_ip=_rate_pair(env, "LEADPIPE_RATE_LIMIT_PER_IP", cls.rate_limit_per_ip),
+            rate_limit_plans=_rate_plans(env),
         )
+
+
+def _rate_limit_url(env: Mapping[str, str]) -> str:
+    url = env.get("LEADPIPE_RATE_LIMIT_URL", "").strip() or "memory://"
+    if not url.startswith(("memory://", "redis://", "rediss://")):
+        raise ConfigError("LEADPIPE_RATE_LIMIT_URL must start with memory://, redis:// or rediss://")
+    return url
+
+
+def _parse_pair(name: str, raw: str) -> tuple[int, int]:
+    """``"1000/100"`` -> (1000, 100): requests per minute / burst."""
+    limit, _, burst = raw.strip().partition("/")
+    try:
+        pair = (int(limit), int(burst or max(1, int(limit) // 10)))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like LIMIT/BURST (e.g. 1000/100), got {raw!r}") from exc
+    if not (1 <= pair[1] <= pair[0] <= 10_000_000):
+        raise ConfigError(f"{name} needs 1 <= burst <= limit <= 10000000, got {raw!r}")
+    return pair
+
+
+def _rate_pair(env: Mapping[str, str], name: str, default: tuple[int, int] | None) -> tuple[int, int] | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    return None if raw.lower() in ("off", "0", "none") else _parse_pair(name, raw)
+
+
+def _rate_plans(env: Mapping[str, str]) -> tuple[tuple[str, int, int], ...]:
+    """``LEADPIPE_RATE_LIMITS="free=120/20,pro=2000/200"`` retunes plans without a release."""
+    plans = []
+    for part in filter(None, (p.strip() for p in env.get("LEADPIPE_RATE_LIMITS", "").split(","))):
+        plan, _, pair = part.partition("=")
+        if plan.strip() not in ("free", "starter", "pro", "team", "enterprise"):
+            raise ConfigError(f"LEADPIPE_RATE_LIMITS: unknown plan {plan!r}")
+        plans.append((plan.strip(), *_parse_pair("LEADPIPE_RATE_LIMITS", pair)))
+    return tuple(plans)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from store import audit
 from store.db import reading, transaction
 from store.errors import DuplicateName, FieldError, NotFound, PermissionDenied, Unauthenticated
 from store.errors import ValidationFailed
@@ -63,7 +64,7 @@ def authenticate(plaintext: str) -> Principal:
         raise Unauthenticated("Invalid API key")
     digest = hash_key(plaintext)
     row = (
-        ApiKey.select(ApiKey, Tenant.plan)
+        ApiKey.select(ApiKey, Tenant.plan, Tenant.rate_limit, Tenant.rate_burst)
         .join(Tenant, on=(Tenant.id == ApiKey.tenant_id))
         .where(ApiKey.key_hash == digest)
         .objects()
@@ -85,6 +86,8 @@ def authenticate(plaintext: str) -> Principal:
         api_key_id=row.id,
         user_id=row.created_by,
         rate_limit_tier=row.rate_limit_tier,
+        rate_limit=row.rate_limit,
+        rate_burst=row.rate_burst,
     )
 
 
@@ -138,7 +141,7 @@ def create_key(
         tier=rate_limit_tier,
         expires_at=expires_at,
     )
-    return _insert_key(
+    issued = _insert_key(
         caller.tenant_id,
         name=name,
         scopes=scopes,
@@ -149,6 +152,15 @@ def create_key(
         expires_at=expires_at,
         created_by=caller.user_id,
     )
+    shown = ("name", "type", "environment", "scopes", "description", "rate_limit_tier", "expires_at", "prefix")
+    audit.record(
+        caller,
+        "api_key.created",
+        "api_key",
+        issued.record.id,
+        {field: [None, getattr(issued.record, field)] for field in shown},
+    )
+    return issued
 
 
 def _insert_key(
@@ -242,6 +254,7 @@ def revoke_key(caller: Principal, key_id: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         key.save()
+        audit.record(caller, "api_key.revoked", "api_key", key.id, {"revoked_at": [None, key.revoked_at]})
     return key
 
 
@@ -252,6 +265,8 @@ def rotate_key(caller: Principal, key_id: str) -> IssuedKey:
     if key_status(key) != "active":
         raise NotFound("API key not found or no longer active")
     plaintext, prefix = _mint(key.environment, key.type)
+    old_prefix = key.prefix
     key.key_hash, key.prefix = hash_key(plaintext), prefix
     key.save()
+    audit.record(caller, "api_key.rotated", "api_key", key.id, {"prefix": [old_prefix, prefix]})
     return IssuedKey(key, plaintext)

@@ -75,3 +75,27 @@ class Unauthenticated(StoreError):
 
     code = "invalid_key"
     status = 401
+
+
+class RateLimited(StoreError):
+    """Too many requests (or failed logins); the client may retry after ``retry_after_ms``."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after_ms: int) -> None:
+        super().__init__(message)
+        self.retry_after_ms = max(0, retry_after_ms)
+
+
+class IdempotencyConflict(Conflict):
+    """An Idempotency-Key reused for a different request, or while its first use still runs."""
+
+    code = "idempotency_conflict"
+
+
+class QuotaExceeded(StoreError):
+    """The plan's quota is used up: no retry helps, an upgrade (or a deletion) does."""
+
+    code = "quota_exceeded"
+    status = 403

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from store import audit, duplicates
 from store.db import reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
@@ -44,6 +45,8 @@ def _record(caller: Principal, lead: Lead, action: str, changes: dict[str, list[
         changes=changes,
         request_id=caller.request_id,
     )
+    # The same changes go to the audit log, in the same transaction: history and audit agree.
+    audit.record(caller, f"lead.{action}", "lead", lead.id, changes)
 
 
 def _sync_tags(lead: Lead) -> None:
@@ -86,6 +89,8 @@ def create_lead(caller: Principal, fields: dict[str, Any]) -> Lead:
     )
     _sync_tags(lead)
     _record(caller, lead, "created", {k: [None, v] for k, v in fields_of(lead).items() if v not in (None, {}, [])})
+    # Committed with the lead, so no creation escapes duplicate detection (store/duplicates.py).
+    duplicates.enqueue_detection(lead)
     return lead
 
 
@@ -123,4 +128,8 @@ def delete_lead(caller: Principal, lead_id: str) -> Lead:
     for model in (LeadTag, LeadEvent):
         model.delete().where((model.tenant_id == lead.tenant_id) & (model.lead_id == lead.id)).execute()
     Lead.delete().where((Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)).execute()
+    duplicates.forget(lead.tenant_id, [lead.id])
+    # The audit trail keeps who did what and when, but not the erased lead's values.
+    audit.erase_values(lead.tenant_id, "lead", lead.id)
+    audit.record(caller, "lead.deleted", "lead", lead.id)
     return lead

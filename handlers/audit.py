@@ -1,0 +1,63 @@
+"""The audit log, read-only: there is no route that changes or deletes an event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from handlers import envelope
+from handlers.context import app_state
+from handlers.presenters import to_camel
+from handlers.security import principal_of
+from store import audit
+from store.models import AuditEvent
+
+
+def _utc(value: str | None) -> dt.datetime | None:
+    # The spec has checked the RFC 3339 format; stored times are naive UTC.
+    if value is None:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def present(row: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "action": row.action,
+        "actor": {"type": row.actor_type, "id": row.actor_id},
+        "onBehalfOf": row.on_behalf_of,
+        "apiKeyId": row.api_key_id,
+        "resourceType": row.resource_type,
+        "resourceId": row.resource_id,
+        "requestId": row.request_id,
+        "ip": row.ip,
+        "userAgent": row.user_agent,
+        "changes": {to_camel(name): pair for name, pair in row.changes.items()},
+        "occurredAt": envelope.timestamp(row.occurred_at),
+    }
+
+
+def list_audit_events(
+    token_info: dict[str, Any],
+    action: str | None = None,
+    actor_id: str | None = None,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> envelope.Reply:
+    filters = audit.AuditFilters(
+        action=action,
+        actor_id=actor_id,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        since=_utc(since),
+        until=_utc(until),
+    )
+    result = audit.list_events(
+        principal_of(token_info), filters, limit=limit, cursor=cursor, codec=app_state().cursors
+    )
+    return envelope.page([present(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)

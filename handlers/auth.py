@@ -1,0 +1,33 @@
+"""Sign-in: email and password in, a signed, expiring session token out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion import request
+
+from handlers import envelope
+from handlers.context import request_id
+from handlers.identity import login_policy, session_codec
+from store import logins
+
+
+def login(body: dict[str, Any]) -> envelope.Reply:
+    client = request.scope.get("client")
+    origin = logins.Origin(
+        ip=client[0] if client else None,
+        user_agent=request.headers.get("user-agent"),
+        request_id=request_id(),
+    )
+    issued = logins.login(
+        body["email"],
+        body["password"],
+        tenant_id=body.get("tenantId"),
+        origin=origin,
+        policy=login_policy(),
+        codec=session_codec(),
+    )
+    return envelope.ok(
+        {"token": issued.token, "expiresAt": envelope.timestamp(issued.expires_at)},
+        message="Signed in",
+    )

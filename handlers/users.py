@@ -1,0 +1,51 @@
+"""User endpoints. A user's password goes in; neither it nor its hash ever comes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import envelope
+from handlers.context import app_state
+from handlers.presenters import to_snake
+from handlers.security import principal_of
+from store import users
+from store.models import User
+
+
+def present(row: User) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "tenantId": row.tenant_id,
+        "email": row.email,
+        "name": row.name,
+        "role": row.role,
+        "active": row.active,
+        "createdAt": envelope.timestamp(row.created_at),
+        "updatedAt": envelope.timestamp(row.updated_at),
+    }
+
+
+def create_user(body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+    user = users.create_user(
+        principal_of(token_info),
+        email=body["email"],
+        name=body["name"],
+        role=body["role"],
+        password=body["password"],
+    )
+    return envelope.created(present(user))
+
+
+def list_users(token_info: dict[str, Any], limit: int = 20, cursor: str | None = None) -> envelope.Reply:
+    result = users.list_users(principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors)
+    return envelope.page([present(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)
+
+
+def get_user(user_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+    return envelope.ok(present(users.get_user(principal_of(token_info), user_id)))
+
+
+def update_user(user_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+    fields = {to_snake(name): value for name, value in body.items()}
+    user = users.update_user(principal_of(token_info), user_id, fields)
+    return envelope.ok(present(user), message="Resource updated successfully")
