@@ -1,0 +1,63 @@
+"""The Markdown summary of one run: per database, size and operation, each target's numbers and the
+ratios Leadpipe/ceiling and Leadpipe/floor (req/s), all from the same run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _index(results: dict[str, Any]) -> dict[tuple[str, int, str], dict[str, Any]]:
+    return {(r["database"], r["size"], r["target"]): r for r in results["runs"]}
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a and b else "-"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    runs = _index(results)
+    plan = results["plan"]
+    lines = [
+        f"Run {results['started']} ({results.get('label') or 'no label'}); {results['machine']['cpu']}, "
+        f"{results['machine']['cores']} cores; concurrency {plan['concurrency']}, "
+        f"warm-up {plan['warmup_s']} s, measured {plan['duration_s']} s per operation.",
+        "",
+        "| db | leads | operation | target | req/s | p50 ms | p95 ms | p99 ms | non-2xx "
+        "| LP/ceiling | LP/floor |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for db in plan["databases"]:
+        for size in plan["sizes"]:
+            lp = runs.get((db, size, "leadpipe"))
+            for op in ("create", "get", "list_first", "list_deep"):
+                for target in plan["targets"]:
+                    run = runs.get((db, size, target))
+                    if run is None:
+                        continue
+                    o = run["ops"][op]
+                    bad = o["requests"] - o["ok"] + o["errors"]
+                    ceiling = runs.get((db, size, "ceiling"))
+                    floor = runs.get((db, size, "floor"))
+                    vs_c = vs_f = ""
+                    if target == "leadpipe" and lp is not None:
+                        vs_c = _ratio(o["rps"], ceiling["ops"][op]["rps"] if ceiling else None)
+                        vs_f = _ratio(o["rps"], floor["ops"][op]["rps"] if floor else None)
+                    lines.append(
+                        f"| {db} | {size:,} | {op} | {target} | {o['rps']:.0f} | {o['p50_ms']:.2f} | "
+                        f"{o['p95_ms']:.2f} | {o['p99_ms']:.2f} | {bad} | {vs_c} | {vs_f} |"
+                    )
+    lines += ["", "| db | leads | target | peak RSS MB | deep page # |", "|---|---:|---|---:|---:|"]
+    for r in results["runs"]:
+        lines.append(
+            f"| {r['database']} | {r['size']:,} | {r['target']} | {r['peak_rss_mb']} | {r['deep_page']} |"
+        )
+    sizes = plan["sizes"]
+    if len(sizes) > 1:
+        lines += ["", "List p99 at the largest size / p99 at the smallest (target: <= 2.0):", ""]
+        for db in plan["databases"]:
+            small, big = runs.get((db, sizes[0], "leadpipe")), runs.get((db, sizes[-1], "leadpipe"))
+            if small and big:
+                for op in ("list_first", "list_deep"):
+                    b, s = big["ops"][op]["p99_ms"], small["ops"][op]["p99_ms"]
+                    lines.append(f"- {db} {op}: {b:.2f} / {s:.2f} ms = {_ratio(b, s)}")
+    return "\n".join(lines) + "\n"
