@@ -1,0 +1,68 @@
+"""Schemathesis fuzzes every operation of the running app against its own spec.
+
+Every response is checked for server errors, undeclared status codes, content types, headers
+and schema conformance; negative (schema-violating) requests must be rejected, and
+schema-valid ones accepted. Some values are valid only by meaning, which no schema can say: a
+cursor must be one the server issued, ``assignedTo`` must name a user of the tenant, a key's
+``expiresAt`` must lie in the future and its scopes must suit its type. For schema-valid cases
+only, the hook below makes those values meaningful; negative cases keep whatever the fuzzer
+made. Each of those rules has its own explicit test in tests/handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.generation import GenerationMode
+
+from tests.conftest import SeededTenant, make_tenant
+
+
+@pytest.fixture(scope="module")
+def fuzz_tenant(app: Any) -> SeededTenant:
+    return make_tenant("enterprise")
+
+
+@pytest.fixture(scope="module")
+def api_schema(app: Any, fuzz_tenant: SeededTenant) -> Any:
+    loaded = schemathesis.openapi.from_asgi("/v1/openapi.json", app)
+
+    @loaded.hook
+    def map_case(context: Any, case: Any) -> Any:
+        if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
+            return case
+        if isinstance(case.query, dict):
+            case.query.pop("cursor", None)
+            if "assignedTo" in case.query:
+                case.query["assignedTo"] = fuzz_tenant.owner_id
+        if isinstance(case.body, dict):
+            _make_meaningful(case.operation.path, case.body, fuzz_tenant)
+        return case
+
+    return loaded
+
+
+def _make_meaningful(path: str, body: dict[str, Any], tenant: SeededTenant) -> None:
+    if body.get("assignedTo") is not None:
+        body["assignedTo"] = tenant.owner_id
+    if body.get("expiresAt") is not None:
+        body["expiresAt"] = "2999-01-01T00:00:00Z"
+    if path == "/api-keys":
+        field = "permissions" if "permissions" in body else "scopes"
+        body.pop("scopes" if field == "permissions" else "permissions", None)
+        if body.get("type") == "publishable":
+            body[field] = ["capture:leads"]
+        else:
+            body[field] = [s for s in body.get(field) or [] if s != "capture:leads"] or ["read:leads"]
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_spec(case: Any, fuzz_tenant: SeededTenant) -> None:
+    case.call_and_validate(headers={"X-API-Key": fuzz_tenant.live_key})
