@@ -40,7 +40,8 @@ class LeadFilters:
     created_before: dt.datetime | None = None
 
 
-def _where(caller: Principal, filters: LeadFilters) -> peewee.Expression:
+def matching(caller: Principal, filters: LeadFilters) -> peewee.Expression:
+    """The WHERE clause of the filtered list; shared by the list and the CSV export."""
     condition = (Lead.tenant_id == caller.tenant_id) & (Lead.environment == caller.environment)
     equal = {"status": Lead.status, "source": Lead.source, "assigned_to": Lead.assigned_to}
     for name, column in equal.items():
@@ -104,7 +105,7 @@ def list_leads(
     fingerprint = codec.fingerprint(
         "leads", {"env": caller.environment, "sort": sort, **asdict(filters)}
     )
-    query = Lead.select().where(_where(caller, filters))
+    query = Lead.select().where(matching(caller, filters))
     if cursor is not None:
         value, lead_id = codec.decode(cursor, fingerprint)
         position = (_restore(sort_key, value), lead_id)
