@@ -13,9 +13,10 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 
-from handlers import errors
+from handlers import errors, ratelimit_middleware, security
 from handlers.context import AppState
 from handlers.middleware import BodyLimit, RequestContext
+from handlers.ratelimit import Limiter
 from handlers.settings import Settings
 from handlers.validation import VALIDATOR_MAP
 from store import db
@@ -48,9 +49,12 @@ def create_app(settings: Settings) -> AsyncApp:
 
     db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
     spec = load_spec()
-    state = AppState(settings=settings, cursors=CursorCodec(settings.secret_keys))
+    limiter = Limiter(settings.rate_limit_url)
+    state = AppState(settings=settings, cursors=CursorCodec(settings.secret_keys), limiter=limiter)
 
-    app = AsyncApp(__name__, specification_dir=SPEC_DIR, validator_map=VALIDATOR_MAP)
+    app = AsyncApp(
+        __name__, specification_dir=SPEC_DIR, validator_map=VALIDATOR_MAP, security_map=security.SECURITY_MAP
+    )
     app.add_api(
         SPEC_FILE,
         base_path=BASE_PATH,
@@ -61,5 +65,6 @@ def create_app(settings: Settings) -> AsyncApp:
     )
     app.add_middleware(RequestContext, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes)
+    ratelimit_middleware.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
     return app

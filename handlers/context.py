@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from handlers.ratelimit import Limiter
 from handlers.settings import Settings
 from store.pagination import CursorCodec
 
@@ -17,6 +18,8 @@ from store.pagination import CursorCodec
 class AppState:
     settings: Settings
     cursors: CursorCodec
+    # Rate-limit counters; the tenant endpoint reads them, the middleware counts into them.
+    limiter: Limiter | None = None
 
 
 request_id_var: ContextVar[str] = ContextVar("leadpipe_request_id", default="-")

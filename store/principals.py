@@ -30,6 +30,9 @@ class Principal:
     api_key_id: str | None
     user_id: str | None
     rate_limit_tier: str = "standard"
+    # An enterprise tenant's own limits (requests/minute, burst); None means the plan's.
+    rate_limit: int | None = None
+    rate_burst: int | None = None
     on_behalf_of: str | None = None
     # Where the request came from, for history and audit rows.
     request_id: str | None = None

@@ -71,6 +71,11 @@ def settings(database_url: str) -> Settings:
         secret_keys=(TEST_SECRET,),
         validate_responses=True,
         max_body_bytes=64 * 1024,
+        # The whole suite comes from one client IP through a few pro/enterprise tenants: lift
+        # those limits here. Free/starter/team keep the plan table; the rate-limit tests build
+        # their own app with every real limit (tests/handlers/test_ratelimit_middleware.py).
+        rate_limit_per_ip=None,
+        rate_limit_plans=(("pro", 1_000_000, 100_000), ("enterprise", 1_000_000, 100_000)),
     )
 
 

@@ -1,0 +1,181 @@
+"""Rate limiting as ASGI middleware: per client IP before authentication, per tenant after it.
+
+Three pieces, because Connexion's layers each see a different part of the request:
+
+- `RateLimitHeaders` sits outside the exception handling (like `RequestContext`), so the
+  headers reach every response, error envelopes and 429s included. It only *writes* the
+  verdict the inner pieces left in a per-request slot of the ASGI scope.
+- `IpRateLimit` sits before security: a flood of bad keys is refused before any key lookup
+  touches the database. Operations declared with ``security: []`` (health, readiness) are
+  not counted.
+- `TenantRateLimit` sits after security, where Connexion has put our security function's
+  ``token_info`` (with its `Principal`) in the request context; the budget follows the plan,
+  the tenant's own enterprise limits and the key's ``rateLimitTier``.
+
+Refusals raise `store.errors.RateLimited`, which `handlers.errors` turns into the 429 envelope
+with ``retryAfterMs`` and ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from handlers.ratelimit import Limiter, Policy, Verdict
+from store.errors import RateLimited
+from store.plans import rate_limit_for
+from store.principals import Principal
+
+SLOT = "leadpipe.ratelimit"
+HEADER_NAMES = {
+    b"x-ratelimit-limit",
+    b"x-ratelimit-remaining",
+    b"x-ratelimit-reset",
+    b"ratelimit-policy",
+    b"ratelimit",
+}
+
+
+@dataclass
+class _Slot:
+    ip: Verdict | None = None
+    tenant: Verdict | None = None
+
+    @property
+    def shown(self) -> Verdict | None:
+        """A refusal explains itself; otherwise the tenant's budget is the one clients plan by."""
+        for verdict in (self.ip, self.tenant):
+            if verdict is not None and not verdict.allowed:
+                return verdict
+        return self.tenant or self.ip
+
+
+def _slot(scope: Scope) -> _Slot | None:
+    slot = scope.get(SLOT)
+    return slot if isinstance(slot, _Slot) else None
+
+
+def _refuse(verdict: Verdict, who: str) -> RateLimited:
+    return RateLimited(
+        f"Rate limit exceeded for this {who} ({verdict.policy.limit} requests/minute, burst "
+        f"{verdict.policy.burst}); retry after {verdict.retry_after_ms} ms",
+        verdict.retry_after_ms,
+    )
+
+
+class RateLimitHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        slot = _Slot()
+        scope[SLOT] = slot
+
+        async def send_with_limits(message: Message) -> None:
+            verdict = slot.shown
+            if message["type"] == "http.response.start" and verdict is not None:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in HEADER_NAMES]
+                message["headers"] = [*headers, *verdict.headers()]
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+
+def _operation_name(scope: Scope) -> str:
+    routing = scope.get("extensions", {}).get("connexion_routing", {})
+    return str(routing.get("operation_id") or "").rpartition(".")[2]
+
+
+class IpRateLimit:
+    def __init__(
+        self, app: ASGIApp, limiter: Limiter, policy: Policy | None, public_operations: set[str]
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.policy = policy
+        self.public = public_operations
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        slot = _slot(scope)
+        if scope["type"] == "http" and self.policy is not None and slot is not None:
+            name = _operation_name(scope)
+            if name and name not in self.public:
+                client = scope.get("client")
+                verdict = await self.limiter.hit_async(self.policy, "ip", client[0] if client else "unknown")
+                slot.ip = verdict
+                if not verdict.allowed:
+                    raise _refuse(verdict, "client IP")
+        await self.app(scope, receive, send)
+
+
+def _principal(scope: Scope) -> Principal | None:
+    context = scope.get("extensions", {}).get("connexion_context", {})
+    token_info = context.get("token_info") if isinstance(context, dict) else None
+    principal = token_info.get("principal") if isinstance(token_info, dict) else None
+    return principal if isinstance(principal, Principal) else None
+
+
+class TenantRateLimit:
+    def __init__(self, app: ASGIApp, limiter: Limiter, overrides: dict[str, tuple[int, int]]) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.overrides = overrides
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        slot, principal = _slot(scope), _principal(scope)
+        if scope["type"] == "http" and slot is not None and principal is not None:
+            policy = tenant_policy(principal, self.overrides)
+            if policy is not None:
+                verdict = await self.limiter.hit_async(policy, *tenant_identifiers(principal))
+                slot.tenant = verdict
+                if not verdict.allowed:
+                    raise _refuse(verdict, "tenant")
+        await self.app(scope, receive, send)
+
+
+def tenant_policy(principal: Principal, overrides: dict[str, tuple[int, int]] | None = None) -> Policy | None:
+    budget = rate_limit_for(principal, overrides)
+    if budget is None:
+        return None
+    name = principal.plan if budget.bucket == "standard" else f"{principal.plan}-{budget.bucket}"
+    return Policy(name, budget.limit, budget.burst)
+
+
+def tenant_identifiers(principal: Principal) -> tuple[str, ...]:
+    budget = rate_limit_for(principal)
+    return ("tenant", principal.tenant_id, budget.bucket if budget else "unmetered")
+
+
+def public_operations(spec: dict[str, Any]) -> set[str]:
+    """operationIds declared with ``security: []``: nothing to protect behind them."""
+    return {
+        op["operationId"]
+        for methods in spec.get("paths", {}).values()
+        for op in methods.values()
+        if isinstance(op, dict) and "operationId" in op and op.get("security") == []
+    }
+
+
+def install(app: Any, limiter: Limiter, settings: Any, spec: dict[str, Any]) -> None:
+    """Wire the three pieces into a Connexion app (before its first request)."""
+    from connexion.middleware import MiddlewarePosition
+
+    per_ip = settings.rate_limit_per_ip
+    ip_policy = Policy("ip", *per_ip) if per_ip else None
+    overrides = {plan: (limit, burst) for plan, limit, burst in settings.rate_limit_plans}
+    app.add_middleware(RateLimitHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        IpRateLimit,
+        position=MiddlewarePosition.BEFORE_SECURITY,
+        limiter=limiter,
+        policy=ip_policy,
+        public_operations=public_operations(spec),
+    )
+    app.add_middleware(
+        TenantRateLimit, position=MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter, overrides=overrides
+    )
