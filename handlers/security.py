@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 import anyio
+from connexion.security import NO_VALUE, BearerSecurityHandler
 
 from handlers.context import request_id
 from handlers.identity import session_codec
@@ -63,3 +64,28 @@ def principal_of(token_info: dict[str, Any]) -> Principal:
     principal = token_info["principal"]
     assert isinstance(principal, Principal)
     return principal
+
+
+class ScopedBearerSecurityHandler(BearerSecurityHandler):
+    """Connexion 3.3 drops an operation's required scopes for ``http: bearer`` schemes.
+
+    Without this, ``bearer_auth`` would get ``required_scopes=None`` and any valid token, API
+    key or session, would pass every scope check. Registered in the app's ``security_map``.
+    """
+
+    def get_fn(self, security_scheme: dict[str, Any], required_scopes: list[str]) -> Any:
+        func = self._resolve_func(security_scheme)
+        if not func:
+            return None
+        check = self._generic_check(func, "Provided token is not valid")
+
+        def wrapper(request: Any) -> Any:
+            auth_type, token = self.get_auth_header_value(request)
+            if auth_type != "bearer":
+                return NO_VALUE
+            return check(request, token, required_scopes=list(required_scopes or []))
+
+        return wrapper
+
+
+SECURITY_MAP = {"bearer": ScopedBearerSecurityHandler}
