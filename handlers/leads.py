@@ -7,8 +7,9 @@ from typing import Any
 
 from handlers import envelope, presenters
 from handlers.context import app_state
+from handlers.idempotency import idempotent
 from handlers.security import principal_of
-from store import lead_queries, leads
+from store import lead_duplicates, lead_queries, leads
 
 
 def _moment(value: str | None) -> dt.datetime | None:
@@ -16,9 +17,25 @@ def _moment(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value is not None else None
 
 
-def create_lead(body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
-    lead = leads.create_lead(principal_of(token_info), presenters.snake_keys(body))
-    return envelope.created(presenters.lead(lead))
+def lead_filters(
+    *, created_after: str | None = None, created_before: str | None = None, **equal: Any
+) -> lead_queries.LeadFilters:
+    """The list's filter parameters as `LeadFilters`; shared with the CSV export."""
+    return lead_queries.LeadFilters(
+        created_after=_moment(created_after), created_before=_moment(created_before), **equal
+    )
+
+
+def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: str = "allow") -> Any:
+    caller = principal_of(token_info)
+
+    def produce() -> envelope.Reply:
+        lead, created = lead_duplicates.create_lead(caller, presenters.snake_keys(body), on_duplicate)
+        if created:
+            return envelope.created(presenters.lead(lead))
+        return envelope.ok(presenters.lead(lead), message="Existing lead updated")
+
+    return idempotent(caller, body, produce)
 
 
 def list_leads(
@@ -36,7 +53,7 @@ def list_leads(
     limit: int = 20,
     cursor: str | None = None,
 ) -> envelope.Reply:
-    filters = lead_queries.LeadFilters(
+    filters = lead_filters(
         status=status,
         source=source,
         assigned_to=assigned_to,
@@ -44,8 +61,8 @@ def list_leads(
         q=q,
         score_min=score_min,
         score_max=score_max,
-        created_after=_moment(created_after),
-        created_before=_moment(created_before),
+        created_after=created_after,
+        created_before=created_before,
     )
     result = lead_queries.list_leads(
         principal_of(token_info), filters, sort=sort, limit=limit, cursor=cursor, codec=app_state().cursors
@@ -57,9 +74,14 @@ def get_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
     return envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id)))
 
 
-def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
-    lead = leads.update_lead(principal_of(token_info), lead_id, presenters.snake_keys(body))
-    return envelope.ok(presenters.lead(lead), message="Resource updated successfully")
+def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> Any:
+    caller = principal_of(token_info)
+
+    def produce() -> envelope.Reply:
+        lead = leads.update_lead(caller, lead_id, presenters.snake_keys(body))
+        return envelope.ok(presenters.lead(lead), message="Resource updated successfully")
+
+    return idempotent(caller, body, produce)
 
 
 def delete_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:

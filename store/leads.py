@@ -10,6 +10,7 @@ from store.errors import NotFound
 from store.ids import new_id
 from store.lead_rules import check_fields
 from store.models import Lead, LeadEvent, LeadTag, utcnow
+from store.plans import check_lead_quota
 from store.principals import Principal
 
 # Columns a client may write; everything else (id, tenant, environment, timestamps, derived
@@ -78,6 +79,7 @@ def find_lead(caller: Principal, lead_id: str) -> Lead:
 def create_lead(caller: Principal, fields: dict[str, Any]) -> Lead:
     values = {**DEFAULTS, "custom_fields": {}, "tags": [], **fields}
     checked = check_fields(caller.tenant_id, values)
+    check_lead_quota(caller)
     now = utcnow()
     lead = Lead.create(
         tenant_id=caller.tenant_id,

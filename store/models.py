@@ -217,3 +217,70 @@ class LeadDuplicate(BaseModel):
     class Meta:
         table_name = "lead_duplicates"
         primary_key = peewee.CompositeKey("tenant_id", "lead_id", "duplicate_id")
+
+
+class LeadImport(BaseModel):
+    """A bulk CSV import (migration 0005): progress, counters and the first errors by row."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    id = peewee.CharField(max_length=17)
+    environment = peewee.CharField(max_length=8)
+    # uploading -> queued -> processing -> completed | failed
+    status = peewee.CharField(max_length=12)
+    on_duplicate = peewee.CharField(max_length=8)
+    # Who uploaded it (no secrets): the rows are created as that caller, for history and audit.
+    actor = peewee.JSONField()
+    job_id = peewee.CharField(max_length=17, null=True)
+    size_bytes = peewee.BigIntegerField(default=0)
+    bytes_done = peewee.BigIntegerField(default=0)
+    # Data records consumed so far, committed with the leads they produced (exactly-once resume).
+    rows_done = peewee.IntegerField(default=0)
+    created_count = peewee.IntegerField(default=0)
+    updated_count = peewee.IntegerField(default=0)
+    failed_count = peewee.IntegerField(default=0)
+    errors = peewee.JSONField(default=list)
+    error_count = peewee.IntegerField(default=0)
+    message = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+    started_at = peewee.DateTimeField(null=True)
+    finished_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "lead_imports"
+        primary_key = peewee.CompositeKey("tenant_id", "id")
+
+
+class ImportChunk(BaseModel):
+    """One piece (about 1 MiB) of an uploaded CSV file, deleted when its import finishes."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    import_id = peewee.CharField(max_length=17)
+    seq = peewee.IntegerField()
+    data = peewee.BlobField()
+
+    class Meta:
+        table_name = "import_chunks"
+        primary_key = peewee.CompositeKey("tenant_id", "import_id", "seq")
+
+
+class IdempotencyRecord(BaseModel):
+    """The stored reply to a request sent with an ``Idempotency-Key``, kept 24 hours.
+
+    Scoped by tenant and environment. Only a hash of the client's key is stored, and the reply
+    is sealed (AES-GCM) with a key derived from the server secret and the client's key itself:
+    a replayed API-key creation returns its plaintext, which must never rest in clear.
+    """
+
+    tenant_id = peewee.CharField(max_length=17)
+    environment = peewee.CharField(max_length=8)
+    key_hash = peewee.CharField(max_length=64)
+    fingerprint = peewee.CharField(max_length=64)
+    status_code = peewee.IntegerField(null=True)
+    response = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "idempotency_records"
+        primary_key = peewee.CompositeKey("tenant_id", "environment", "key_hash")
