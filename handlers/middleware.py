@@ -82,4 +82,35 @@ class BodyLimit:
                     raise PayloadTooLarge(self.max_bytes)
             return message
 
+        if declared is None and _header(scope, b"transfer-encoding") is not None:
+            scope, counting_receive = await self._buffered(scope, counting_receive)
         await self.app(scope, counting_receive, send)
+
+    @staticmethod
+    async def _buffered(scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
+        """Read a chunked body (capped by ``receive``) and replay it with a Content-Length.
+
+        Connexion's body validators take a missing Content-Length for an empty body, so a
+        chunked request would be refused as "body required"; the cap bounds the buffer.
+        """
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-length", b"transfer-encoding")]
+        scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return scope, replay
