@@ -56,6 +56,7 @@ def lead(row: Lead) -> dict[str, Any]:
         "assignedTo": row.assigned_to,
         "customFields": row.custom_fields,
         "tags": row.tags,
+        "duplicateOf": row.duplicate_of,
         "createdAt": _ts(row.created_at),
         "updatedAt": _ts(row.updated_at),
     }
@@ -94,3 +95,8 @@ def api_key(row: ApiKey) -> dict[str, Any]:
 
 def issued_key(issued: IssuedKey) -> dict[str, Any]:
     return {**api_key(issued.record), "key": issued.plaintext}
+
+
+def duplicate(row: Lead) -> dict[str, Any]:
+    """A lead joined with its duplicate pair (``reasons``, ``detected_at``)."""
+    return {"lead": lead(row), "reasons": row.reasons, "detectedAt": _ts(row.detected_at)}  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from store.models import Job
 log = logging.getLogger("leadpipe.worker")
 
 # Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = ("store.duplicates",)
 
 IDLE_POLL_SECONDS = 1.0
 BATCH = 10

@@ -29,6 +29,19 @@ def test_normalized_email_ignores_case(app: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    ("email", "key"),
+    [
+        (" Jane.Doe+News@Example.com ", "jane.doe@example.com"),  # +tag dropped, dots kept
+        ("j.a.n.e+x@Gmail.com", "jane@gmail.com"),  # gmail ignores dots
+        ("Jane.Doe@googlemail.com", "janedoe@gmail.com"),  # and googlemail is gmail
+        ("+only@example.com", "+only@example.com"),  # nothing before the + : keep it
+    ],
+)
+def test_normalized_email_rules_for_tags_and_dots(email: str, key: str) -> None:
+    assert lead_rules.normalize_email(email) == key
+
+
+@pytest.mark.parametrize(
     "email",
     [
         "not-an-email",

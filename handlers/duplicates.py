@@ -1,0 +1,26 @@
+"""Duplicate endpoints: list a lead's detected duplicates, merge duplicates into a lead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import envelope, presenters
+from handlers.context import app_state
+from handlers.security import principal_of
+from store import lead_duplicates
+
+
+def get_lead_duplicates(
+    lead_id: str, token_info: dict[str, Any], limit: int = 20, cursor: str | None = None
+) -> envelope.Reply:
+    result = lead_duplicates.list_duplicates(
+        principal_of(token_info), lead_id, limit=limit, cursor=cursor, codec=app_state().cursors
+    )
+    return envelope.page(
+        [presenters.duplicate(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
+    )
+
+
+def merge_leads(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+    lead = lead_duplicates.merge_leads(principal_of(token_info), lead_id, body["sourceIds"])
+    return envelope.ok(presenters.lead(lead), message="Leads merged successfully")

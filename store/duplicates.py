@@ -1,0 +1,166 @@
+"""Duplicate detection: the ``dedup`` job and the stored matches it leaves behind.
+
+Every lead creation (API, capture, import) enqueues a ``dedup`` job in its own transaction
+(`enqueue_detection`); the worker then compares the lead with the others of its tenant and
+environment. Three rules, each recorded as a reason:
+
+- ``email``: the same `lead_rules.normalize_email` key (case and outer whitespace ignored,
+  ``+tag`` dropped for every domain, dots dropped for gmail.com / googlemail.com);
+- ``phone``: the same E.164 number (only numbers that parse as real ones have one);
+- ``name_company``: the same first and last name (case-insensitive) at the same company, where
+  company names compare case-, punctuation- and whitespace-insensitively and without a
+  trailing legal form ("Acme, Inc." = "ACME").
+
+A pair is stored in both directions, so either lead lists the other. ``leads.duplicate_of``
+names the oldest *earlier* lead that matches: the original has none. The job is idempotent: a
+re-run recomputes the lead's pairs from scratch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import peewee
+
+from store import jobs
+from store.db import transaction
+from store.models import Job, Lead, LeadDuplicate, utcnow
+
+KIND = "dedup"
+EMAIL, PHONE, NAME_COMPANY = "email", "phone", "name_company"
+_LEGAL_EN = ("inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc", "pty")
+_LEGAL_EU = ("gmbh", "ag", "kg", "sa", "sas", "sarl", "bv", "nv", "srl", "spa", "oy", "ab", "as")
+LEGAL_FORMS = frozenset(_LEGAL_EN + _LEGAL_EU)
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def normalize_company(company: str | None) -> str | None:
+    if not company:
+        return None
+    words = _NON_WORD.sub(" ", company.casefold()).split()
+    while len(words) > 1 and words[-1] in LEGAL_FORMS:
+        words.pop()
+    return " ".join(words) or None
+
+
+def enqueue_detection(lead: Lead) -> Job:
+    """Call inside the transaction that created ``lead``: the job commits with it."""
+    return jobs.enqueue(lead.tenant_id, KIND, {"leadId": lead.id})
+
+
+def _others(lead: Lead) -> peewee.ModelSelect[Lead]:
+    return Lead.select(Lead.id, Lead.company, Lead.created_at).where(
+        (Lead.tenant_id == lead.tenant_id) & (Lead.environment == lead.environment) & (Lead.id != lead.id)
+    )
+
+
+def find_matches(lead: Lead) -> dict[str, list[str]]:
+    """Other lead id -> the reasons it matches ``lead``."""
+    found: dict[str, list[str]] = {}
+    for row in _others(lead).where(Lead.email_normalized == lead.email_normalized):
+        found.setdefault(row.id, []).append(EMAIL)
+    if lead.phone_e164:
+        for row in _others(lead).where(Lead.phone_e164 == lead.phone_e164):
+            found.setdefault(row.id, []).append(PHONE)
+    company = normalize_company(lead.company)
+    if company:
+        same_name = _others(lead).where(
+            (peewee.fn.LOWER(Lead.last_name) == peewee.fn.LOWER(lead.last_name))
+            & (peewee.fn.LOWER(Lead.first_name) == peewee.fn.LOWER(lead.first_name))
+        )
+        for row in same_name:
+            if normalize_company(row.company) == company:
+                found.setdefault(row.id, []).append(NAME_COMPANY)
+    return found
+
+
+def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
+    """Point each lead at its oldest earlier match (or nothing) from the stored pairs."""
+    for lead_id in set(lead_ids):
+        lead = Lead.select(Lead.id, Lead.created_at).where(
+            (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
+        )
+        current = lead.first()
+        if current is None:
+            continue
+        oldest = (
+            Lead.select(Lead.id)
+            .join(
+                LeadDuplicate,
+                on=(LeadDuplicate.tenant_id == Lead.tenant_id) & (LeadDuplicate.duplicate_id == Lead.id),
+            )
+            .where(
+                (LeadDuplicate.tenant_id == tenant_id)
+                & (LeadDuplicate.lead_id == lead_id)
+                & (peewee.Tuple(Lead.created_at, Lead.id) < (current.created_at, current.id))
+            )
+            .order_by(Lead.created_at, Lead.id)
+            .first()
+        )
+        Lead.update(duplicate_of=oldest.id if oldest else None).where(
+            (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
+        ).execute()
+
+
+def forget(tenant_id: str, lead_ids: Iterable[str]) -> None:
+    """Drop every pair involving these (erased or merged) leads and re-point their partners."""
+    ids = list(lead_ids)
+    partners = [
+        row.duplicate_id
+        for row in LeadDuplicate.select(LeadDuplicate.duplicate_id).where(
+            (LeadDuplicate.tenant_id == tenant_id) & LeadDuplicate.lead_id.in_(ids)
+        )
+    ]
+    LeadDuplicate.delete().where(
+        (LeadDuplicate.tenant_id == tenant_id)
+        & (LeadDuplicate.lead_id.in_(ids) | LeadDuplicate.duplicate_id.in_(ids))
+    ).execute()
+    refresh_duplicate_of(tenant_id, (p for p in partners if p not in ids))
+
+
+@transaction
+def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
+    lead = Lead.select().where((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)).first()
+    if lead is None:
+        return {"leadId": lead_id, "matches": 0, "skipped": "lead no longer exists"}
+    matches = find_matches(lead)
+    stale = LeadDuplicate.select(LeadDuplicate.duplicate_id).where(
+        (LeadDuplicate.tenant_id == tenant_id) & (LeadDuplicate.lead_id == lead_id)
+    )
+    gone = [row.duplicate_id for row in stale if row.duplicate_id not in matches]
+    if gone:
+        LeadDuplicate.delete().where(
+            (LeadDuplicate.tenant_id == tenant_id)
+            & (
+                ((LeadDuplicate.lead_id == lead_id) & LeadDuplicate.duplicate_id.in_(gone))
+                | ((LeadDuplicate.duplicate_id == lead_id) & LeadDuplicate.lead_id.in_(gone))
+            )
+        ).execute()
+    now = utcnow()
+    rows = []
+    for other, reasons in matches.items():
+        for a, b in ((lead_id, other), (other, lead_id)):
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "lead_id": a,
+                    "duplicate_id": b,
+                    "environment": lead.environment,
+                    "reasons": sorted(reasons),
+                    "detected_at": now,
+                }
+            )
+    if rows:
+        LeadDuplicate.insert_many(rows).on_conflict(
+            conflict_target=(LeadDuplicate.tenant_id, LeadDuplicate.lead_id, LeadDuplicate.duplicate_id),
+            preserve=(LeadDuplicate.reasons, LeadDuplicate.detected_at),
+        ).execute()
+    refresh_duplicate_of(tenant_id, [lead_id, *matches, *gone])
+    return {"leadId": lead_id, "matches": len(matches)}
+
+
+@jobs.job_handler(KIND)
+def run_dedup_job(job: Job) -> dict[str, Any]:
+    return detect(job.tenant_id, job.payload["leadId"])

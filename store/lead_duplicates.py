@@ -1,0 +1,130 @@
+"""What clients do with duplicates: list them, merge them, and decide at creation time.
+
+Merge rules (``merge_leads``), applied to the target with the sources in the order given:
+
+- single-valued fields (phone, company, title, industry, message, assignedTo): the target's
+  value wins where set; where it is empty, the first source that has one fills it. email,
+  names, status and source are always the target's (they are required or describe the
+  target's own path through the pipeline); ``score`` is the highest of all (a merged lead is as
+  hot as its hottest part);
+- ``customFields``: the union, the target's value winning per key, then the sources' in order;
+- ``tags``: the union, target's first, in order, without repeats;
+- history is kept: the sources' history entries move to the target, and a ``merged`` entry
+  records the field changes plus ``mergedLeadIds``. The sources are then removed (with their
+  duplicate pairs), and a new dedup job re-checks the merged target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import peewee
+
+from store import duplicates, leads
+from store.db import reading, transaction
+from store.errors import Conflict, FieldError, ValidationFailed
+from store.lead_rules import normalize_email
+from store.models import Lead, LeadDuplicate, LeadEvent, LeadTag, utcnow
+from store.pagination import CursorCodec, PageResult
+from store.principals import Principal
+
+ON_DUPLICATE = ("allow", "reject", "update")
+FILLABLE = ("company", "title", "industry", "message", "assigned_to")
+
+
+@reading
+def list_duplicates(
+    caller: Principal, lead_id: str, *, limit: int, cursor: str | None, codec: CursorCodec
+) -> PageResult[Lead]:
+    """The lead's detected duplicates, oldest first; each row carries ``reasons`` and ``detected_at``."""
+    lead = leads.find_lead(caller, lead_id)
+    fingerprint = codec.fingerprint("lead_duplicates", {"lead": lead.id})
+    query = (
+        Lead.select(Lead, LeadDuplicate.reasons, LeadDuplicate.detected_at)
+        .join(
+            LeadDuplicate,
+            on=(LeadDuplicate.tenant_id == Lead.tenant_id) & (LeadDuplicate.duplicate_id == Lead.id),
+        )
+        .where((LeadDuplicate.tenant_id == lead.tenant_id) & (LeadDuplicate.lead_id == lead.id))
+    )
+    if cursor is not None:
+        created_at, other_id = codec.decode(cursor, fingerprint)
+        position = (dt.datetime.fromisoformat(created_at), other_id)
+        query = query.where(peewee.Tuple(Lead.created_at, Lead.id) > position)
+    rows = list(query.order_by(Lead.created_at, Lead.id).limit(limit + 1).objects())
+    return codec.page(rows, limit, fingerprint, lambda row: [row.created_at.isoformat(), row.id])
+
+
+def _fold(target: Lead, sources: list[Lead]) -> None:
+    if not target.phone:  # the phone and its derived E.164 form travel together
+        donor = next((s for s in sources if s.phone), None)
+        target.phone, target.phone_e164 = (donor.phone, donor.phone_e164) if donor else (None, None)
+    for name in FILLABLE:
+        if getattr(target, name) in (None, ""):
+            filled = next((getattr(s, name) for s in sources if getattr(s, name) not in (None, "")), None)
+            setattr(target, name, filled)
+    target.score = max([target.score, *(s.score for s in sources)])
+    custom: dict[str, Any] = {}
+    for lead in reversed([target, *sources]):
+        custom.update(lead.custom_fields or {})
+    target.custom_fields = custom
+    target.tags = list(dict.fromkeys(tag for lead in (target, *sources) for tag in lead.tags or []))
+
+
+@transaction
+def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
+    target = leads.find_lead(caller, lead_id)
+    if target.id in source_ids:
+        raise ValidationFailed([FieldError("source_ids", "Must not contain the target lead")])
+    sources = [leads.find_lead(caller, source_id) for source_id in dict.fromkeys(source_ids)]
+    before = leads.fields_of(target)
+    _fold(target, sources)
+    changes: dict[str, list[Any]] = {
+        k: [before[k], v] for k, v in leads.fields_of(target).items() if before[k] != v
+    }
+    target.updated_at = utcnow()
+    target.save()
+    leads._sync_tags(target)
+    ids = [source.id for source in sources]
+    # History kept: the sources' timelines become part of the target's.
+    LeadEvent.update(lead_id=target.id).where(
+        (LeadEvent.tenant_id == target.tenant_id) & LeadEvent.lead_id.in_(ids)
+    ).execute()
+    LeadTag.delete().where((LeadTag.tenant_id == target.tenant_id) & LeadTag.lead_id.in_(ids)).execute()
+    Lead.delete().where((Lead.tenant_id == target.tenant_id) & Lead.id.in_(ids)).execute()
+    duplicates.forget(target.tenant_id, ids)
+    leads._record(caller, target, "merged", {**changes, "merged_lead_ids": [[], ids]})
+    duplicates.enqueue_detection(target)
+    return Lead.get((Lead.tenant_id == target.tenant_id) & (Lead.id == target.id))
+
+
+def find_by_email(caller: Principal, email: str) -> Lead | None:
+    """The oldest lead of the caller's tenant and environment with this normalized email."""
+    return (
+        Lead.select()
+        .where(
+            (Lead.tenant_id == caller.tenant_id)
+            & (Lead.environment == caller.environment)
+            & (Lead.email_normalized == normalize_email(email))
+        )
+        .order_by(Lead.created_at, Lead.id)
+        .first()
+    )
+
+
+@transaction
+def create_lead(caller: Principal, fields: dict[str, Any], on_duplicate: str = "allow") -> tuple[Lead, bool]:
+    """Create, or with ``reject``/``update`` look for an existing lead by normalized email first.
+
+    Returns the lead and whether it was created (False: an existing lead was updated).
+    """
+    existing = find_by_email(caller, fields["email"]) if on_duplicate != "allow" else None
+    if existing is not None and on_duplicate == "reject":
+        raise Conflict(
+            f"A lead with this email already exists: {existing.id}",
+            [FieldError("email", f"Matches existing lead {existing.id}")],
+        )
+    if existing is not None:
+        return leads.update_lead(caller, existing.id, fields), False
+    return leads.create_lead(caller, fields), True
