@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers import envelope
 from handlers.context import app_state
+from handlers.idempotency import idempotent
 from handlers.presenters import to_snake
 from handlers.security import principal_of
 from store import users
@@ -25,15 +26,21 @@ def present(row: User) -> dict[str, Any]:
     }
 
 
-def create_user(body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
-    user = users.create_user(
-        principal_of(token_info),
-        email=body["email"],
-        name=body["name"],
-        role=body["role"],
-        password=body["password"],
-    )
-    return envelope.created(present(user))
+def _fingerprintable(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as the idempotency fingerprint sees it: never a (fast-hashed) password."""
+    return {**body, "password": "[redacted]"} if "password" in body else body
+
+
+def create_user(body: dict[str, Any], token_info: dict[str, Any]) -> Any:
+    caller = principal_of(token_info)
+
+    def produce() -> envelope.Reply:
+        user = users.create_user(
+            caller, email=body["email"], name=body["name"], role=body["role"], password=body["password"]
+        )
+        return envelope.created(present(user))
+
+    return idempotent(caller, _fingerprintable(body), produce)
 
 
 def list_users(token_info: dict[str, Any], limit: int = 20, cursor: str | None = None) -> envelope.Reply:
@@ -45,7 +52,12 @@ def get_user(user_id: str, token_info: dict[str, Any]) -> envelope.Reply:
     return envelope.ok(present(users.get_user(principal_of(token_info), user_id)))
 
 
-def update_user(user_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+def update_user(user_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> Any:
+    caller = principal_of(token_info)
     fields = {to_snake(name): value for name, value in body.items()}
-    user = users.update_user(principal_of(token_info), user_id, fields)
-    return envelope.ok(present(user), message="Resource updated successfully")
+
+    def produce() -> envelope.Reply:
+        user = users.update_user(caller, user_id, fields)
+        return envelope.ok(present(user), message="Resource updated successfully")
+
+    return idempotent(caller, _fingerprintable(body), produce)

@@ -180,3 +180,22 @@ def test_audit_needs_read_audit_and_has_no_write_routes(client: TestClient, tena
 def test_bad_filters(client: TestClient, tenant: SeededTenant, param: dict[str, Any]) -> None:
     response = client.get("/v1/audit-events", params=param, headers=tenant.headers)
     assert response.status_code in (400, 422) and response.json()["success"] is False
+
+
+def test_an_idempotent_replay_is_audited_once(client: TestClient, tenant: SeededTenant) -> None:
+    headers = {**tenant.headers, "Idempotency-Key": "audit-replay-1"}
+    body = lead_body()
+    first = client.post("/v1/leads", json=body, headers=headers)
+    replay = client.post("/v1/leads", json=body, headers=headers)
+    assert_ok(first, 201)
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert replay.json()["data"] == first.json()["data"]
+    key_body = {"name": "replayed key", "scopes": ["read:leads"]}
+    key_headers = {**tenant.headers, "Idempotency-Key": "audit-replay-2"}
+    assert_ok(client.post("/v1/api-keys", json=key_body, headers=key_headers), 201)
+    client.post("/v1/api-keys", json=key_body, headers=key_headers)
+
+    assert [e["resourceId"] for e in events(client, tenant, action="lead.created")] == [
+        first.json()["data"]["id"]
+    ]
+    assert len(events(client, tenant, action="api_key.created")) == 1

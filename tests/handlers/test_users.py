@@ -161,3 +161,28 @@ def test_assignee_must_be_an_active_user_of_the_tenant(
     assert_error(inactive, 422, "validation_error", "assignedTo")
     unknown = client.post("/v1/leads", json=lead_body(assignedTo="nosuchuser000000"), headers=tenant.headers)
     assert_error(unknown, 422, "validation_error", "assignedTo")
+
+
+def test_idempotent_user_creation_replays_and_never_fingerprints_the_password(
+    client: TestClient, tenant: SeededTenant
+) -> None:
+    import hashlib
+    import json
+
+    from store.models import AuditEvent, IdempotencyRecord
+
+    body = user_body()
+    headers = {**tenant.headers, "Idempotency-Key": "user-create-1"}
+    first = assert_ok(client.post("/v1/users", json=body, headers=headers), 201)
+    replay = client.post("/v1/users", json=body, headers=headers)
+    assert replay.status_code == 201 and replay.json()["data"] == first
+    assert replay.headers.get("idempotent-replayed") == "true"
+
+    created = AuditEvent.select().where(
+        (AuditEvent.tenant_id == tenant.id) & (AuditEvent.action == "user.created")
+    )
+    assert created.count() == 1
+    record = IdempotencyRecord.get(IdempotencyRecord.tenant_id == tenant.id)
+    with_password = json.dumps(["POST", "/v1/users", body], sort_keys=True, separators=(",", ":"))
+    assert record.fingerprint != hashlib.sha256(with_password.encode()).hexdigest()
+    assert PASSWORD not in (record.response or "")
