@@ -18,7 +18,7 @@ from handlers.context import request_id
 from handlers.identity import session_codec
 from store import api_keys, sessions, users
 from store.errors import PermissionDenied
-from store.principals import Principal
+from store.principals import CAPTURE_SCOPE, Principal
 
 ON_BEHALF_OF = "x-on-behalf-of"
 
@@ -30,6 +30,10 @@ def _client(request: Any) -> tuple[str | None, str | None]:
 
 async def _authorize(principal: Principal, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
     required = list(required_scopes or [])
+    if CAPTURE_SCOPE in principal.scopes and CAPTURE_SCOPE not in required:
+        # A publishable key sits in web pages: it captures leads and nothing else, not even
+        # operations that any credential may call.
+        raise PermissionDenied("A publishable key can only capture leads")
     if not principal.has_scopes(required):
         raise PermissionDenied(f"This operation needs scope(s): {', '.join(required)}")
     # An API key acts as its creator; X-On-Behalf-Of makes it act as another active user.

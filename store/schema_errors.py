@@ -38,6 +38,10 @@ def explain(error: ValidationError) -> list[FieldError]:
     if kind == "additionalProperties":
         extra = set(error.instance) - set(error.schema.get("properties", {}))
         return [FieldError(_join(path, name), "Unknown or read-only field") for name in sorted(extra)]
+    if kind == "not" and isinstance(spec, dict) and list(spec) == ["required"]:
+        # ``not: {required: [a, b]}``: mutually exclusive fields; name the later one.
+        names = spec["required"]
+        return [FieldError(_join(path, names[-1]), f"Send either {' or '.join(names)}, not both")]
     return [FieldError(path or "body", _message(kind, spec, error.message))]
 
 
@@ -58,6 +62,10 @@ def _message(kind: str, spec: Any, fallback: str) -> str:
         "maxProperties": "Must have at most {} entries",
         "pattern": "Has an invalid format",
         "uniqueItems": "Must not contain duplicates",
+        # jsonschema's own text for these quotes the client's value back: say what is allowed.
+        "anyOf": "Has an invalid type or value",
+        "oneOf": "Has an invalid type or value",
+        "not": "Has a value that is not allowed",
     }
     return templates[kind].format(spec) if kind in templates else fallback
 

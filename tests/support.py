@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -51,3 +52,12 @@ def row_counts(tenant_id: str) -> dict[str, int]:
         model.__name__: model.select().where(model.tenant_id == tenant_id).count()
         for model in (Lead, LeadEvent, LeadTag, ApiKey)
     }
+
+
+def make_key(client: Any, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    """Create a key over HTTP; returns ``data`` (with the one-time ``key``)."""
+    payload = {"name": f"key-{uuid.uuid4().hex[:8]}", "scopes": ["read:leads"], **body}
+    response = client.post("/v1/api-keys", json=payload, headers=headers)
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
