@@ -13,7 +13,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 
-from handlers import errors, ratelimit_middleware, security
+from handlers import errors, imports, ratelimit_middleware, security
 from handlers.context import AppState
 from handlers.middleware import BodyLimit, RequestContext
 from handlers.ratelimit import Limiter
@@ -46,6 +46,9 @@ def create_app(settings: Settings) -> AsyncApp:
     logging.getLogger("leadpipe").setLevel(settings.log_level)
     # Connexion logs every 4xx at WARNING with the problem's detail; our envelope is the record.
     logging.getLogger("connexion.middleware.exceptions").setLevel(logging.ERROR)
+    # It warns on every request to an operation with several body media types (the import's
+    # JSON and CSV), though the right one is always chosen by Content-Type.
+    logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
     db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
     spec = load_spec()
@@ -64,7 +67,12 @@ def create_app(settings: Settings) -> AsyncApp:
         pythonic_params=True,
     )
     app.add_middleware(RequestContext, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
-    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        position=MiddlewarePosition.BEFORE_SWAGGER,
+        max_bytes=settings.max_body_bytes,
+        routes=imports.body_limits(settings, BASE_PATH),
+    )
     ratelimit_middleware.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
     return app

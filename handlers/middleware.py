@@ -3,13 +3,16 @@
 `RequestContext` sits outside Connexion's exception handling so that every response, error
 envelopes included, carries ``X-Request-ID``. `BodyLimit` sits inside it, so its 413 becomes
 an envelope like any other error; it refuses a declared oversize body before reading a byte,
-and a chunked one as soon as the running total crosses the cap.
+and a chunked one as soon as the running total crosses the cap. Operations that take larger
+bodies (the CSV import) get their own cap per media type (`RouteLimit`).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from connexion.exceptions import ProblemException
@@ -59,18 +62,42 @@ class PayloadTooLarge(ProblemException):
         super().__init__(status=413, title="Payload Too Large", detail=f"Request body exceeds {limit} bytes")
 
 
+@dataclass(frozen=True)
+class RouteLimit:
+    """A body cap of its own for one operation and media type (e.g. the CSV import's 100 MB).
+
+    ``streamed``: the handler reads the body from ``receive`` itself, so a chunked body is
+    passed through as it arrives instead of being buffered for Connexion's validators.
+    """
+
+    method: str
+    path: str
+    media_type: str
+    max_bytes: int
+    streamed: bool = False
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, routes: Sequence[RouteLimit] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.routes = {(r.method, r.path, r.media_type): r for r in routes}
+
+    def _route(self, scope: Scope) -> RouteLimit | None:
+        if not self.routes:
+            return None
+        media_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+        return self.routes.get((scope.get("method", ""), scope.get("path", ""), media_type))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        route = self._route(scope)
+        limit = route.max_bytes if route else self.max_bytes
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            raise PayloadTooLarge(self.max_bytes)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise PayloadTooLarge(limit)
         received = 0
 
         async def counting_receive() -> Message:
@@ -78,11 +105,12 @@ class BodyLimit:
             message: dict[str, Any] = dict(await receive())
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(self.max_bytes)
+                if received > limit:
+                    raise PayloadTooLarge(limit)
             return message
 
-        if declared is None and _header(scope, b"transfer-encoding") is not None:
+        streamed = route is not None and route.streamed
+        if declared is None and _header(scope, b"transfer-encoding") is not None and not streamed:
             scope, counting_receive = await self._buffered(scope, counting_receive)
         await self.app(scope, counting_receive, send)
 

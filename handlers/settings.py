@@ -38,6 +38,9 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
+JSON_IMPORT_BODY_FACTOR = 10
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///leadpipe.db"
@@ -46,6 +49,9 @@ class Settings:
     secret_keys: tuple[str, ...] = field(default=(DEV_SECRET,))
     production: bool = False
     max_body_bytes: int = 1_048_576
+    # The CSV import's own body cap (streamed to the database, never held in memory). A JSON
+    # import (up to 1,000 leads, parsed in memory) may be JSON_IMPORT_BODY_FACTOR x max_body_bytes.
+    max_import_bytes: int = 100 * 1024 * 1024
     validate_responses: bool = False
     db_pool_size: int = 20
     log_level: str = "INFO"
@@ -63,6 +69,10 @@ class Settings:
     rate_limit_per_ip: tuple[int, int] | None = (6_000, 600)
     # Operator overrides of the plan table: ((plan, requests/minute, burst), ...).
     rate_limit_plans: tuple[tuple[str, int, int], ...] = ()
+    # Public capture (POST /v1/public/leads): (submissions/minute, burst) per client IP and per
+    # publishable key; None = off. Humans fill forms slowly; bots do not.
+    capture_rate_per_ip: tuple[int, int] | None = (20, 5)
+    capture_rate_per_key: tuple[int, int] | None = (600, 60)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +102,7 @@ class Settings:
             secret_keys=secrets,
             production=production,
             max_body_bytes=_int(env, "LEADPIPE_MAX_BODY_BYTES", cls.max_body_bytes, 1024, 200 * 1024 * 1024),
+            max_import_bytes=_int(env, "LEADPIPE_MAX_IMPORT_BYTES", cls.max_import_bytes, 1024, 10 * 1024**3),
             validate_responses=_bool(env, "LEADPIPE_VALIDATE_RESPONSES", not production),
             db_pool_size=_int(env, "LEADPIPE_DB_POOL_SIZE", cls.db_pool_size, 1, 500),
             log_level=log_level,
@@ -109,6 +120,8 @@ class Settings:
             rate_limit_url=_rate_limit_url(env),
             rate_limit_per_ip=_rate_pair(env, "LEADPIPE_RATE_LIMIT_PER_IP", cls.rate_limit_per_ip),
             rate_limit_plans=_rate_plans(env),
+            capture_rate_per_ip=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_IP", cls.capture_rate_per_ip),
+            capture_rate_per_key=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_KEY", cls.capture_rate_per_key),
         )
 
 

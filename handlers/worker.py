@@ -22,7 +22,7 @@ from store.models import Job
 log = logging.getLogger("leadpipe.worker")
 
 # Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
-JOB_MODULES: tuple[str, ...] = ("store.duplicates",)
+JOB_MODULES: tuple[str, ...] = ("store.duplicates", "store.lead_imports")
 
 IDLE_POLL_SECONDS = 1.0
 BATCH = 10

@@ -1,0 +1,138 @@
+"""``POST /v1/leads/import`` and ``GET /v1/imports/{importId}``.
+
+The import handler is ``async`` and takes no ``body`` argument on purpose: Connexion reads the
+whole body into memory for any handler that names it, and a CSV upload may be 100 MB. Instead,
+a CSV body is pulled from the ASGI ``receive`` block by block by the store, in a worker thread
+(`lead_imports.receive_csv`), and written to the database in 1 MiB chunks as it arrives. A JSON
+body has already been parsed and checked by Connexion's validator (an array of at most 1,000
+objects), which replays it to us; each item is then checked on its own by the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from connexion.context import receive as current_receive
+from connexion.context import request
+
+from handlers import envelope, presenters
+from handlers.middleware import RouteLimit
+from handlers.security import principal_of
+from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
+from store import lead_import, lead_imports
+from store.errors import BadRequest
+from store.lead_import import RowOutcome
+from store.models import LeadImport
+
+
+def _blocking_body(receive: Any) -> Iterator[bytes]:
+    """The request body for a worker thread: each block is awaited on the event loop."""
+    while True:
+        message = anyio.from_thread.run(receive)
+        if message["type"] == "http.disconnect":
+            raise BadRequest("The upload was interrupted")
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+async def _whole_body(receive: Any) -> bytes:
+    body = bytearray()
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def _outcome(index: int, outcome: RowOutcome) -> dict[str, Any]:
+    return {
+        "index": index,
+        "status": outcome.status,
+        "id": outcome.lead_id,
+        "errors": [
+            {"field": presenters.field_path_to_camel(e.field), "message": e.message} for e in outcome.errors
+        ],
+    }
+
+
+def _results(outcomes: list[RowOutcome]) -> dict[str, Any]:
+    def count(status: str) -> int:
+        return sum(outcome.status == status for outcome in outcomes)
+
+    return {
+        "created": count(lead_import.CREATED),
+        "updated": count(lead_import.UPDATED),
+        "failed": count(lead_import.ERROR),
+        "results": [_outcome(index, outcome) for index, outcome in enumerate(outcomes)],
+    }
+
+
+def present(record: LeadImport) -> dict[str, Any]:
+    finished = record.status == lead_imports.COMPLETED
+    percent = (
+        100 if finished else min(99, record.bytes_done * 100 // record.size_bytes) if record.size_bytes else 0
+    )
+    return {
+        "id": record.id,
+        "status": record.status,
+        "format": "csv",
+        "onDuplicate": record.on_duplicate,
+        "progress": {
+            "rowsProcessed": record.rows_done,
+            "bytesProcessed": record.bytes_done,
+            "totalBytes": record.size_bytes,
+            "percent": percent,
+        },
+        "counts": {
+            "created": record.created_count,
+            "updated": record.updated_count,
+            "failed": record.failed_count,
+        },
+        "errors": [
+            {"row": e["row"], "field": presenters.field_path_to_camel(e["field"]), "message": e["message"]}
+            for e in record.errors
+        ],
+        "errorCount": record.error_count,
+        "errorsTruncated": record.error_count > len(record.errors),
+        "message": record.message,
+        "createdAt": envelope.timestamp(record.created_at),
+        "startedAt": envelope.timestamp(record.started_at) if record.started_at else None,
+        "finishedAt": envelope.timestamp(record.finished_at) if record.finished_at else None,
+    }
+
+
+async def import_leads(
+    token_info: dict[str, Any], on_duplicate: str = lead_import.DEFAULT_ON_DUPLICATE
+) -> Any:
+    caller = principal_of(token_info)
+    receive = current_receive._get_current_object()  # the real callable, usable from any thread
+    if request.mimetype == "text/csv":
+        record = await anyio.to_thread.run_sync(
+            lead_imports.receive_csv, caller, _blocking_body(receive), on_duplicate
+        )
+        body, status = envelope.ok(present(record), 202, "Import accepted")
+        return body, status, {"Location": f"/v1/imports/{record.id}"}
+    items = json.loads(await _whole_body(receive))
+    outcomes = await anyio.to_thread.run_sync(lead_import.import_items, caller, items, on_duplicate)
+    return envelope.ok(_results(outcomes), message="Import processed")
+
+
+def get_import(import_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+    return envelope.ok(present(lead_imports.get_import(principal_of(token_info), import_id)))
+
+
+def body_limits(settings: Settings, base_path: str) -> list[RouteLimit]:
+    """The import's body caps: a CSV file streams (up to ``max_import_bytes``); a JSON array of
+    up to 1,000 leads is parsed in memory, so it gets a bounded multiple of the usual cap."""
+    path = f"{base_path}/leads/import"
+    json_cap = min(settings.max_import_bytes, JSON_IMPORT_BODY_FACTOR * settings.max_body_bytes)
+    return [
+        RouteLimit("POST", path, "text/csv", settings.max_import_bytes, streamed=True),
+        RouteLimit("POST", path, "application/json", json_cap),
+    ]

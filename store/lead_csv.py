@@ -1,0 +1,126 @@
+"""Leads in CSV: how an import file's header and cells map to lead fields, and the cell rules
+the export (`handlers.lead_csv`) shares with it.
+
+Import files:
+- UTF-8 (an Excel byte-order mark is fine), comma-separated, RFC 4180 quoting; the first record
+  is the header. Row numbers count records as a spreadsheet shows them: the header is row 1.
+- Header names are the fields of ``LeadCreate`` in camelCase or snake_case, case-insensitively
+  (``firstName``, ``first_name``, ``FirstName``). ``email``, ``firstName`` and ``lastName`` are
+  required. ``customFields.<key>`` (or ``custom_fields.<key>``) columns set one custom field
+  each, as text. Any other column (including read-only ones such as ``id`` or ``createdAt``)
+  is an error: nothing is silently dropped.
+- An empty cell means "not given" (never ``null``), so a sparse sheet does not clear fields.
+  ``score`` is an integer; ``tags`` are separated by ``;``; ``customFields`` is a JSON object.
+- A cell the export protected against formula injection (a single quote before ``=``, ``+``,
+  ``-``, ``@``, tab or carriage return) has that quote removed, so an export imports back as is.
+- A record whose cells are all empty is skipped; cells beyond the header are an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from store import lead_schema
+from store.errors import FieldError
+
+TAG_SEPARATOR = ";"
+# Spreadsheet applications evaluate a cell starting with one of these as a formula (OWASP "CSV
+# injection"); the export prefixes such cells with a single quote.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CUSTOM_PREFIX = "customfields."
+_SCORE = re.compile(r"^\s*\d{1,3}\s*$")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name).lower()
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # camelCase name in LeadCreate, or "customFields"
+    custom_key: str | None = None  # for customFields.<key> columns
+
+
+def parse_header(names: Sequence[str]) -> list[Column] | list[FieldError]:
+    """The header's columns, or one error per bad column (field ``header.<name>``)."""
+    known = {_key(name): name for name in lead_schema.properties()}
+    columns: list[Column] = []
+    errors: list[FieldError] = []
+    for raw in names:
+        name = raw.strip()
+        key = _key(name)
+        if key.startswith(CUSTOM_PREFIX):
+            column = Column("customFields", name.split(".", 1)[1].strip())
+            if not column.custom_key:
+                errors.append(FieldError(f"header.{name}", "A custom field column needs a key"))
+        elif key in known:
+            column = Column(known[key])
+        else:
+            errors.append(FieldError(f"header.{name}", "Unknown or read-only column"))
+            continue
+        if column in columns:
+            errors.append(FieldError(f"header.{name}", "Column given more than once"))
+        columns.append(column)
+    present = {column.field for column in columns}
+    errors += [
+        FieldError(f"header.{name}", "Required column is missing")
+        for name in lead_schema.required()
+        if name not in present
+    ]
+    return errors if errors else columns
+
+
+def unguard(cell: str) -> str:
+    """Undo the export's formula-injection guard."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_TRIGGERS else cell
+
+
+def guard(cell: str) -> str:
+    """Neutralize a cell a spreadsheet would evaluate as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def _value(field: str, cell: str) -> tuple[Any, FieldError | None]:
+    if field == "score":
+        return (int(cell), None) if _SCORE.match(cell) else (cell, None)  # the schema explains
+    if field == "tags":
+        return [tag.strip() for tag in cell.split(TAG_SEPARATOR) if tag.strip()], None
+    if field == "customFields":
+        try:
+            parsed = json.loads(cell)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            return None, FieldError("customFields", "Must be a JSON object")
+        return parsed, None
+    return cell, None
+
+
+def to_item(columns: Sequence[Column], cells: Sequence[str]) -> dict[str, Any] | list[FieldError] | None:
+    """One record as a camelCase lead object, its cell-level errors, or None for a blank record."""
+    if not any(cell.strip() for cell in cells):
+        return None
+    if any(cell.strip() for cell in cells[len(columns) :]):
+        return [FieldError("row", f"Has more cells than the header's {len(columns)} columns")]
+    item: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for column, raw in zip(columns, cells, strict=False):
+        cell = unguard(raw)
+        if cell == "":
+            continue
+        if column.custom_key is not None:
+            custom[column.custom_key] = cell
+            continue
+        value, error = _value(column.field, cell)
+        if error is not None:
+            errors.append(error)
+        else:
+            item[column.field] = value
+    if custom:
+        item["customFields"] = {**item.get("customFields", {}), **custom}
+    return errors if errors else item
