@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from handlers import worker
+from handlers import cli_limits, worker
 from handlers.settings import ConfigError, Settings
 from store import db, tenants
 from store.errors import StoreError
@@ -134,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--owner-email", required=True)
     create.add_argument("--owner-password", required=True)
     create.add_argument("--json", action="store_true", help="print one JSON object")
+    cli_limits.add_commands(tenant_cmd, commands)
     return root
 
 
@@ -147,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return migrate(settings)
         if args.command == "worker":
             return run_worker(settings, args.threads, args.once)
+        if cli_limits.handles(args):
+            return cli_limits.run(settings, args)
         return create_tenant(settings, args)
     except ConfigError as exc:
         print(f"leadpipe: configuration error: {exc}", file=sys.stderr)

@@ -1,0 +1,52 @@
+"""CLI commands for limits: ``tenant set-plan`` and ``idempotency purge``.
+
+Kept apart from `handlers.cli` so that file stays a small dispatcher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from handlers.settings import Settings
+from store import db, idempotency, plans
+from store.principals import PLANS
+
+
+def add_commands(tenant_cmd: Any, commands: Any) -> None:
+    set_plan = tenant_cmd.add_parser(
+        "set-plan", help="change a tenant's plan; enterprise tenants may get their own rate limit"
+    )
+    set_plan.add_argument("tenant_id")
+    set_plan.add_argument("--plan", choices=PLANS, required=True)
+    set_plan.add_argument("--limit", type=int, help="requests per minute (enterprise only)")
+    set_plan.add_argument("--burst", type=int, help="burst (enterprise only; default limit/10)")
+    set_plan.add_argument("--json", action="store_true", help="print one JSON object")
+
+    purge = commands.add_parser("idempotency", help="idempotency records").add_subparsers(
+        dest="action", required=True
+    )
+    purge.add_parser("purge", help="delete the expired (older than 24 h) idempotency records")
+
+
+def handles(args: argparse.Namespace) -> bool:
+    return args.command == "idempotency" or (args.command == "tenant" and args.action == "set-plan")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+    db.migrate()
+    if args.command == "idempotency":
+        print(f"Purged {idempotency.purge_all_expired()} expired idempotency record(s)")
+        return 0
+    tenant = plans.set_plan(args.tenant_id, args.plan, limit=args.limit, burst=args.burst)
+    limit, burst = plans.RATE_LIMITS[tenant.plan]
+    if tenant.rate_limit:
+        limit, burst = tenant.rate_limit, tenant.rate_burst
+    result = {"tenantId": tenant.id, "plan": tenant.plan, "rateLimit": limit, "burst": burst}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"Tenant {tenant.id} is on {tenant.plan}: {limit} requests/minute, burst {burst}")
+    return 0
