@@ -53,13 +53,19 @@ class AllowedMethods:
         self._routes = [
             (
                 re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base_path + path)) + "$"),
-                ", ".join(sorted(m.upper() for m in ops if m in {"get", "post", "put", "patch", "delete"})),
+                {m.upper() for m in ops if m in {"get", "post", "put", "patch", "delete"}},
             )
             for path, ops in paths.items()
         ]
 
     def for_path(self, path: str) -> str:
-        return ", ".join(allow for pattern, allow in self._routes if pattern.match(path))
+        # A literal path (``/leads/export``) also matches a template (``/leads/{leadId}``):
+        # the methods of both are allowed, each named once.
+        allowed: set[str] = set()
+        for pattern, methods in self._routes:
+            if pattern.match(path):
+                allowed |= methods
+        return ", ".join(sorted(allowed))
 
 
 def _reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> ConnexionResponse:
@@ -95,7 +101,8 @@ def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         code, detail = "auth_required", "Authentication required: send X-API-Key or Authorization: Bearer"
     elif status == 401:
         detail = "Invalid API key or token"
-    return _reply(status, envelope.error(status, code, MESSAGES.get(status, str(detail))), dict(exc.headers or {}))
+    body = envelope.error(status, code, MESSAGES.get(status, str(detail)))
+    return _reply(status, body, dict(exc.headers or {}))
 
 
 def http_error(allowed: AllowedMethods):  # type: ignore[no-untyped-def]
