@@ -43,7 +43,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     tenant = plans.set_plan(args.tenant_id, args.plan, limit=args.limit, burst=args.burst)
     limit, burst = plans.RATE_LIMITS[tenant.plan]
     if tenant.rate_limit:
-        limit, burst = tenant.rate_limit, tenant.rate_burst
+        limit, burst = tenant.rate_limit, tenant.rate_burst or burst
     result = {"tenantId": tenant.id, "plan": tenant.plan, "rateLimit": limit, "burst": burst}
     if args.json:
         print(json.dumps(result))

@@ -4,7 +4,8 @@ Usage in a handler::
 
     def create_lead(body, token_info):
         caller = principal_of(token_info)
-        return idempotent(caller, body, lambda: envelope.created(presenters.lead(leads.create_lead(caller, ...))))
+        produce = lambda: envelope.created(presenters.lead(leads.create_lead(caller, ...)))
+        return idempotent(caller, body, produce)
 
 Without the header the request simply runs. With it, `store.idempotency.run` runs ``produce``
 inside one transaction with the idempotency record (see there for the guarantees). The spec

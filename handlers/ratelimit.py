@@ -49,6 +49,11 @@ class Policy:
         """Seconds over which ``burst`` requests are allowed: the time the limit needs to earn them."""
         return max(1, math.ceil(self.burst * 60 / self.limit))
 
+    @property
+    def header(self) -> str:
+        """The IETF ``RateLimit-Policy`` value: the minute quota and the burst quota."""
+        return f'"{self.name}";q={self.limit};w=60, "{self.name}-burst";q={self.burst};w={self.burst_window}'
+
     def items(self) -> tuple[RateLimitItem, RateLimitItem]:
         return RateLimitItemPerSecond(self.burst, self.burst_window), RateLimitItemPerMinute(self.limit, 1)
 
@@ -82,7 +87,7 @@ class Verdict:
             b"x-ratelimit-limit": str(p.limit),
             b"x-ratelimit-remaining": str(self.remaining),
             b"x-ratelimit-reset": str(math.ceil(self.reset_at)),
-            b"ratelimit-policy": f'"{p.name}";q={p.limit};w=60, "{p.name}-burst";q={p.burst};w={p.burst_window}',
+            b"ratelimit-policy": p.header,
             b"ratelimit": f'"{p.name}";r={self.remaining};t={self.reset_after}',
         }
         return [(name, value.encode("latin-1")) for name, value in values.items()]

@@ -107,12 +107,12 @@ def _replay(
         raise IdempotencyConflict(
             "This Idempotency-Key was already used for a different request (method, path or body)"
         )
-    body = None
-    if record.response is not None and record.status_code is not None:
+    body, status = None, record.status_code
+    if record.response is not None and status is not None:
         body = unseal(secrets, record.tenant_id, record.environment, key, record.response)
-    if body is None:
+    if body is None or status is None:
         raise IdempotencyConflict("The reply stored for this Idempotency-Key can no longer be replayed")
-    return Outcome(body, record.status_code, replayed=True)
+    return Outcome(body, int(status), replayed=True)
 
 
 @transaction
