@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers import envelope, presenters
 from handlers.context import app_state
+from handlers.idempotency import idempotent
 from handlers.security import principal_of
 from store import lead_duplicates
 
@@ -21,6 +22,11 @@ def get_lead_duplicates(
     )
 
 
-def merge_leads(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
-    lead = lead_duplicates.merge_leads(principal_of(token_info), lead_id, body["sourceIds"])
-    return envelope.ok(presenters.lead(lead), message="Leads merged successfully")
+def merge_leads(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> Any:
+    caller = principal_of(token_info)
+
+    def produce() -> envelope.Reply:
+        lead = lead_duplicates.merge_leads(caller, lead_id, body["sourceIds"])
+        return envelope.ok(presenters.lead(lead), message="Leads merged successfully")
+
+    return idempotent(caller, body, produce)

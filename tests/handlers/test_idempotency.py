@@ -184,3 +184,21 @@ def test_concurrent_requests_with_one_key_create_one_lead(client: TestClient, te
     assert leads_of(tenant) == 1
     created = [payload["data"]["id"] for status, payload in results if status == 201]
     assert len(created) == 8 and len(set(created)) == 1, results
+
+
+def test_a_retried_merge_replays_instead_of_failing_on_the_vanished_sources(
+    client: TestClient, tenant: SeededTenant
+) -> None:
+    target, source = (
+        client.post("/v1/leads", json=lead_body(), headers=tenant.headers).json()["data"] for _ in "ab"
+    )
+    headers = {**tenant.headers, "Idempotency-Key": key()}
+    url, body = f"/v1/leads/{target['id']}/merge", {"sourceIds": [source["id"]]}
+
+    first = client.post(url, json=body, headers=headers)
+    replay = client.post(url, json=body, headers=headers)
+    unkeyed = client.post(url, json=body, headers=tenant.headers)
+
+    assert first.status_code == replay.status_code == 200
+    assert replay.json() == first.json() and replay.headers["idempotent-replayed"] == "true"
+    assert unkeyed.status_code in (404, 422)  # the source is gone: only the replay is safe
