@@ -79,7 +79,9 @@ def _reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = N
 
 def store_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, StoreError)
-    errors = [{"field": field_path_to_camel(e.field), "message": e.message} for e in exc.errors]
+    # Store rules name snake_case columns; the request validators already use the client's names.
+    name = (lambda field: field) if getattr(exc, "client_names", False) else field_path_to_camel
+    errors = [{"field": name(e.field), "message": e.message} for e in exc.errors]
     if exc.status >= 500:
         log.error("request %s failed: %s", request_id(), exc.code, exc_info=exc)
     if isinstance(exc, RateLimited):

@@ -16,12 +16,23 @@ from urllib.parse import parse_qsl
 
 from connexion.exceptions import BadRequestProblem
 from connexion.lifecycle import ConnexionRequest
-from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from connexion.validators import FormDataValidator, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator
 from starlette.types import Scope
 
 from store.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from store.schema_errors import collect, explain  # shared with the store's checks of import rows
+
+
+class RequestInvalid(ValidationFailed):
+    """Schema errors name fields exactly as the client sent them (``first_name`` stays
+    ``first_name``), so `handlers.errors` must not translate them to camelCase."""
+
+    client_names = True
+
+
+class RequestUnparseable(BadRequest):
+    client_names = True
 
 
 def _reject_constant(name: str) -> Any:
@@ -48,10 +59,10 @@ class EnvelopeJSONBodyValidator(JSONRequestBodyValidator):
         if body is None:
             if self._nullable:
                 return None
-            raise ValidationFailed([FieldError("body", "A JSON object body is required")])
+            raise RequestInvalid([FieldError("body", "A JSON object body is required")])
         errors = collect(self._validator.iter_errors(body))
         if errors:
-            raise ValidationFailed(errors)
+            raise RequestInvalid(errors)
         return None
 
 
@@ -78,25 +89,47 @@ class EnvelopeParameterValidator(ParameterValidator):
                 if param.get("required"):
                     invalid.append(FieldError(name, "Is required"))
                 continue
-            for error in Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(value):
+            checker = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+            for error in checker.iter_errors(value):
                 target = unparseable if error.validator == "type" else invalid
                 target += [FieldError(name, e.message) for e in explain(error)]
         if unparseable:
-            raise BadRequest("Malformed query parameters", unparseable)
+            raise RequestUnparseable("Malformed query parameters", unparseable)
         if invalid:
-            raise ValidationFailed(invalid)
+            raise RequestInvalid(invalid)
 
         for param in self.parameters.get("header", []):
             error = self.validate_header_parameter(param, request)
             if error:
-                raise ValidationFailed([FieldError(param["name"], error)])
+                raise RequestInvalid([FieldError(param["name"], error)])
 
 
 def _count(query_string: bytes, name: str) -> int:
-    return sum(1 for key, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if key == name)
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return sum(1 for key, _ in pairs if key == name)
+
+
+class EnvelopeFormBodyValidator(FormDataValidator):
+    """HTML form posts (public capture): every problem as a 422 field error, like JSON bodies.
+
+    An HTML form sends every input, filled or not: an empty value means "not given", so it is
+    left out before validation instead of failing a pattern or a format.
+    """
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if not isinstance(body, dict):
+            raise BadRequestProblem(detail="Malformed form body")
+        given = {name: value for name, value in body.items() if value not in ("", None, [])}
+        errors = collect(self._validator.iter_errors(given))
+        if errors:
+            raise RequestInvalid(errors)
+        return None
 
 
 VALIDATOR_MAP = {
-    "body": {"application/json": EnvelopeJSONBodyValidator},
+    "body": {
+        "application/json": EnvelopeJSONBodyValidator,
+        "application/x-www-form-urlencoded": EnvelopeFormBodyValidator,
+    },
     "parameter": EnvelopeParameterValidator,
 }
