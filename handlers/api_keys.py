@@ -44,6 +44,7 @@ def _create(caller: Principal, body: dict[str, Any]) -> envelope.Reply:
         description=body.get("description"),
         rate_limit_tier=body.get("rateLimitTier", "standard"),
         expires_at=_utc(dt.datetime.fromisoformat(expires_at)) if expires_at else None,
+        allowed_origins=body.get("allowedOrigins"),
     )
     return envelope.created(presenters.issued_key(issued))
 

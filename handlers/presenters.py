@@ -89,6 +89,7 @@ def api_key(row: ApiKey) -> dict[str, Any]:
         "createdBy": row.created_by,
         "expiresAt": _ts(row.expires_at),
         "revokedAt": _ts(row.revoked_at),
+        "allowedOrigins": row.allowed_origins,
         "createdAt": _ts(row.created_at),
     }
 

@@ -64,6 +64,17 @@ async def bearer_auth(
     return await _authorize(principal, required_scopes, request)
 
 
+async def publishable_key_auth(
+    apikey: str, required_scopes: list[str] | None = None, request: Any = None
+) -> dict[str, Any]:
+    """The ``publishableKey`` scheme, should an operation ever require it in its ``security``
+    (public capture authenticates in the store instead, see `store.capture`)."""
+    from store.capture import publishable_key
+
+    principal, _ = await anyio.to_thread.run_sync(publishable_key, apikey)
+    return {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}
+
+
 def principal_of(token_info: dict[str, Any]) -> Principal:
     principal = token_info["principal"]
     assert isinstance(principal, Principal)

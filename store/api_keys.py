@@ -21,6 +21,7 @@ from store.errors import DuplicateName, FieldError, NotFound, PermissionDenied, 
 from store.errors import ValidationFailed
 from store.ids import new_id, random_token
 from store.models import ApiKey, Tenant, utcnow
+from store.origins import normalize_origins
 from store.pagination import CursorCodec, PageResult
 from store.principals import CAPTURE_SCOPE, LIVE, SANDBOX, SCOPES, Principal
 
@@ -130,9 +131,11 @@ def create_key(
     description: str | None = None,
     rate_limit_tier: str = "standard",
     expires_at: dt.datetime | None = None,
+    allowed_origins: list[str] | None = None,
 ) -> IssuedKey:
     environment = environment or caller.environment
     scopes = sorted(set(scopes or ([CAPTURE_SCOPE] if key_type == PUBLISHABLE else [])))
+    origins = normalize_origins(allowed_origins, publishable=key_type == PUBLISHABLE)
     _check_request(
         caller,
         key_type=key_type,
@@ -151,8 +154,10 @@ def create_key(
         rate_limit_tier=rate_limit_tier,
         expires_at=expires_at,
         created_by=caller.user_id,
+        allowed_origins=origins,
     )
-    shown = ("name", "type", "environment", "scopes", "description", "rate_limit_tier", "expires_at", "prefix")
+    shown: tuple[str, ...] = ("name", "type", "environment", "scopes", "description", "rate_limit_tier")
+    shown += ("expires_at", "prefix", *(("allowed_origins",) if origins is not None else ()))
     audit.record(
         caller,
         "api_key.created",
@@ -174,6 +179,7 @@ def _insert_key(
     rate_limit_tier: str,
     expires_at: dt.datetime | None,
     created_by: str | None,
+    allowed_origins: list[str] | None = None,
 ) -> IssuedKey:
     _free_name_of_expired_keys(tenant_id, name)
     plaintext, prefix = _mint(environment, key_type)
@@ -192,6 +198,7 @@ def _insert_key(
                 rate_limit_tier=rate_limit_tier,
                 created_by=created_by,
                 expires_at=expires_at,
+                allowed_origins=allowed_origins,
             )
     except peewee.IntegrityError as exc:
         raise DuplicateName(f"An active key named {name!r} already exists") from exc

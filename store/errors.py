@@ -77,6 +77,12 @@ class Unauthenticated(StoreError):
     status = 401
 
 
+class AuthRequired(Unauthenticated):
+    """No credential at all where one is needed (checked in the store: public capture)."""
+
+    code = "auth_required"
+
+
 class RateLimited(StoreError):
     """Too many requests (or failed logins); the client may retry after ``retry_after_ms``."""
 

@@ -284,3 +284,17 @@ class IdempotencyRecord(BaseModel):
     class Meta:
         table_name = "idempotency_records"
         primary_key = peewee.CompositeKey("tenant_id", "environment", "key_hash")
+
+
+class CaptureSubmission(BaseModel):
+    """A recent public-capture post (by payload hash): an identical repost returns its lead."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    api_key_id = peewee.CharField(max_length=17)
+    payload_hash = peewee.CharField(max_length=64)
+    lead_id = peewee.CharField(max_length=17)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "capture_submissions"
+        primary_key = peewee.CompositeKey("tenant_id", "api_key_id", "payload_hash")
