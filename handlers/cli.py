@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -74,14 +75,19 @@ def run_worker(settings: Settings, threads: int, once: bool) -> int:
         print(f"Ran {worker.Worker().run_until_idle()} job(s)", flush=True)
         return 0
     stop = threading.Event()
+    # SIGTERM (docker stop, systemd) finishes the jobs in hand instead of abandoning them to
+    # their leases.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = worker.start_threads(threads, stop)
+    print(f"leadpipe worker: {threads} thread(s) running; stop with SIGTERM or Ctrl-C", flush=True)
     try:
-        while any(thread.is_alive() for thread in started):
+        while not stop.is_set() and any(thread.is_alive() for thread in started):
             stop.wait(1.0)
     except KeyboardInterrupt:
-        stop.set()
-        for thread in started:
-            thread.join(timeout=30)
+        pass
+    stop.set()
+    for thread in started:
+        thread.join(timeout=30)
     return 0
 
 

@@ -8,11 +8,13 @@ Job kinds are registered by importing the modules that define their handlers: ad
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 import os
 import socket
 import threading
+import time
 import uuid
 
 from store import jobs
@@ -26,6 +28,9 @@ JOB_MODULES: tuple[str, ...] = ("store.duplicates", "store.lead_imports")
 
 IDLE_POLL_SECONDS = 1.0
 BATCH = 10
+# Succeeded jobs are deleted after a week (failed ones stay for inspection), checked hourly.
+FINISHED_JOB_RETENTION = dt.timedelta(days=7)
+PURGE_INTERVAL_SECONDS = 3600.0
 
 
 def load_handlers() -> None:
@@ -80,8 +85,12 @@ class Worker:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.worker_id)
+        next_purge = time.monotonic()
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_purge:
+                    next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
+                    jobs.purge_finished(FINISHED_JOB_RETENTION)
                 busy = self.run_once()
             except StoreError as exc:  # database briefly unavailable: back off, keep going
                 log.warning("worker %s could not claim jobs: %s", self.worker_id, exc.message)

@@ -5,6 +5,7 @@ API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
 - ``enqueue(tenant_id, kind, payload, *, run_at=None, max_attempts=5) -> Job``
   Inserts a queued job. Call it inside the caller's ``@transaction``: the job commits (or rolls
   back) together with the row it is about, so a crash or restart never loses one.
+- ``enqueue_many(tenant_id, kind, payloads)``: the same for many jobs in a few multi-row INSERTs.
 - ``@job_handler("kind")`` registers ``fn(job: Job) -> dict | None`` for a kind. The handler runs
   OUTSIDE any transaction (open your own with ``@transaction`` store functions, e.g. one per
   batch); its return value is stored as ``job.result``. Raise to fail the attempt: it is retried
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import peewee
@@ -83,18 +84,40 @@ def _insert(
     max_attempts: int,
     now: dt.datetime,
 ) -> Job:
-    return Job.create(
-        tenant_id=tenant_id,
-        id=new_id(),
-        kind=kind,
-        payload=payload,
-        state=QUEUED,
-        attempts=0,
-        max_attempts=max_attempts,
-        run_at=run_at,
-        created_at=now,
-        updated_at=now,
-    )
+    return Job.create(**_row(tenant_id, kind, payload, run_at, max_attempts, now))
+
+
+def enqueue_many(
+    tenant_id: str, kind: str, payloads: Sequence[dict[str, Any]], *, max_attempts: int = 5
+) -> None:
+    """`enqueue` for many jobs at once (bulk imports): a few multi-row INSERTs. Call it inside
+    the caller's transaction, like `enqueue`."""
+    now = utcnow()
+    rows = [_row(tenant_id, kind, payload, now, max_attempts, now) for payload in payloads]
+    for batch in peewee.chunked(rows, 100):
+        Job.insert_many(batch).execute()
+
+
+def _row(
+    tenant_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    run_at: dt.datetime,
+    max_attempts: int,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "kind": kind,
+        "payload": payload,
+        "state": QUEUED,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "run_at": run_at,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _claimable(now: dt.datetime, tenant_id: str | None) -> peewee.ModelSelect[Job]:
@@ -235,3 +258,11 @@ def pending_count(tenant_id: str | None = None) -> int:
     if tenant_id is not None:
         query = query.where(Job.tenant_id == tenant_id)
     return query.count()
+
+
+@transaction
+def purge_finished(older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
+    """Delete jobs that succeeded before the cutoff, so the queue table stays small. Failed jobs
+    are kept: their ``last_error`` is what an operator needs."""
+    cutoff = utcnow() - older_than
+    return Job.delete().where((Job.state == DONE) & (Job.finished_at < cutoff)).execute()

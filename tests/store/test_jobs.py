@@ -142,3 +142,16 @@ def test_heartbeat_and_progress_need_the_lease(app: Any) -> None:
     assert jobs.complete(claimed, {"rows": 20})
     assert jobs.heartbeat(claimed) is False
     assert _state(job).result == {"rows": 20}
+
+
+def test_purge_deletes_old_successes_and_keeps_failures(app: Any) -> None:
+    tenant_id = new_id()
+    done = jobs.enqueue(tenant_id, "test-count", {"n": 5})
+    failed = jobs.enqueue(tenant_id, "test-boom", {}, max_attempts=1)
+    Worker().run_until_idle(tenant_id=tenant_id)
+    assert jobs.purge_finished(dt.timedelta(days=1)) >= 0
+    assert _state(done).state == jobs.DONE  # recent: kept
+    old = utcnow() - dt.timedelta(days=30)
+    Job.update(finished_at=old).where(Job.tenant_id == tenant_id).execute()
+    assert jobs.purge_finished(dt.timedelta(days=7)) >= 1
+    assert [row.id for row in Job.select().where(Job.tenant_id == tenant_id)] == [failed.id]
