@@ -47,25 +47,25 @@ MESSAGES = {
 
 
 class AllowedMethods:
-    """Every method the spec declares per path, for a complete ``Allow`` header on 405."""
+    """The methods the spec declares for a path, for an exact ``Allow`` header on 405."""
 
     def __init__(self, base_path: str, paths: dict[str, Any]) -> None:
+        # Most specific first: a literal path (``/leads/import``) also matches a template
+        # (``/leads/{leadId}``), and the spec's own entry for it is the one that answers.
+        ordered = sorted(paths.items(), key=lambda item: item[0].count("{"))
         self._routes = [
             (
                 re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base_path + path)) + "$"),
                 {m.upper() for m in ops if m in {"get", "post", "put", "patch", "delete"}},
             )
-            for path, ops in paths.items()
+            for path, ops in ordered
         ]
 
     def for_path(self, path: str) -> str:
-        # A literal path (``/leads/export``) also matches a template (``/leads/{leadId}``):
-        # the methods of both are allowed, each named once.
-        allowed: set[str] = set()
         for pattern, methods in self._routes:
             if pattern.match(path):
-                allowed |= methods
-        return ", ".join(sorted(allowed))
+                return ", ".join(sorted(methods))
+        return ""
 
 
 def _reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> ConnexionResponse:
