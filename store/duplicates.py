@@ -50,6 +50,11 @@ def enqueue_detection(lead: Lead) -> Job:
     return jobs.enqueue(lead.tenant_id, KIND, {"leadId": lead.id})
 
 
+def enqueue_detections(tenant_id: str, lead_ids: Iterable[str]) -> None:
+    """`enqueue_detection` for many new leads of one tenant at once (bulk imports)."""
+    jobs.enqueue_many(tenant_id, KIND, [{"leadId": lead_id} for lead_id in lead_ids])
+
+
 def _others(lead: Lead) -> peewee.ModelSelect[Lead]:
     return Lead.select(Lead.id, Lead.company, Lead.created_at).where(
         (Lead.tenant_id == lead.tenant_id) & (Lead.environment == lead.environment) & (Lead.id != lead.id)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
+
+import peewee
 
 from store import audit, duplicates
 from store.db import reading, transaction
@@ -34,18 +38,23 @@ WRITABLE = (
 DEFAULTS: dict[str, Any] = {"source": "api", "status": "new", "score": 0}
 
 
+def _event(caller: Principal, lead: Lead, action: str, changes: dict[str, list[Any]]) -> dict[str, Any]:
+    return {
+        "tenant_id": lead.tenant_id,
+        "id": new_id(),
+        "lead_id": lead.id,
+        "action": action,
+        "actor_type": caller.actor_type,
+        "actor_id": caller.actor_id,
+        "on_behalf_of": caller.on_behalf_of,
+        "changes": changes,
+        "request_id": caller.request_id,
+        "occurred_at": utcnow(),
+    }
+
+
 def _record(caller: Principal, lead: Lead, action: str, changes: dict[str, list[Any]]) -> None:
-    LeadEvent.create(
-        tenant_id=lead.tenant_id,
-        id=new_id(),
-        lead_id=lead.id,
-        action=action,
-        actor_type=caller.actor_type,
-        actor_id=caller.actor_id,
-        on_behalf_of=caller.on_behalf_of,
-        changes=changes,
-        request_id=caller.request_id,
-    )
+    LeadEvent.create(**_event(caller, lead, action, changes))
     # The same changes go to the audit log, in the same transaction: history and audit agree.
     audit.record(caller, f"lead.{action}", "lead", lead.id, changes)
 
@@ -75,25 +84,62 @@ def find_lead(caller: Principal, lead_id: str) -> Lead:
     return lead
 
 
+def new_values(caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """A new lead's column values: the defaults under the client's fields, checked by the rules
+    (raises `ValidationFailed`). No database write."""
+    return check_fields(caller.tenant_id, {**DEFAULTS, "custom_fields": {}, "tags": [], **fields})
+
+
 @transaction
 def create_lead(caller: Principal, fields: dict[str, Any]) -> Lead:
-    values = {**DEFAULTS, "custom_fields": {}, "tags": [], **fields}
-    checked = check_fields(caller.tenant_id, values)
+    checked = new_values(caller, fields)
     check_lead_quota(caller)
+    return insert_leads(caller, [checked])[0]
+
+
+@transaction
+def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead]:
+    """Create leads from `new_values` rows, each with its tags, its "created" history entry and
+    audit event, and its duplicate-detection job: a few multi-row INSERTs per table however
+    many rows (bulk imports use it directly; checking the quota is the caller's part).
+
+    Creation times follow the rows' order (a microsecond apart), so an import keeps its file's
+    order in every list sorted by creation.
+    """
     now = utcnow()
-    lead = Lead.create(
-        tenant_id=caller.tenant_id,
-        id=new_id(),
-        environment=caller.environment,
-        created_at=now,
-        updated_at=now,
-        **checked,
-    )
-    _sync_tags(lead)
-    _record(caller, lead, "created", {k: [None, v] for k, v in fields_of(lead).items() if v not in (None, {}, [])})
-    # Committed with the lead, so no creation escapes duplicate detection (store/duplicates.py).
-    duplicates.enqueue_detection(lead)
-    return lead
+    created = [
+        Lead(
+            tenant_id=caller.tenant_id,
+            id=new_id(),
+            environment=caller.environment,
+            created_at=now + dt.timedelta(microseconds=offset),
+            updated_at=now + dt.timedelta(microseconds=offset),
+            **row,
+        )
+        for offset, row in enumerate(rows)
+    ]
+    tags = [
+        {"tenant_id": lead.tenant_id, "environment": lead.environment, "tag": tag, "lead_id": lead.id}
+        for lead in created
+        for tag in lead.tags
+    ]
+    changes = [(lead, _initial(lead)) for lead in created]
+    for model, values in (
+        (Lead, [lead.__data__ for lead in created]),
+        (LeadTag, tags),
+        (LeadEvent, [_event(caller, lead, "created", change) for lead, change in changes]),
+    ):
+        for batch in peewee.chunked(values, 100):
+            model.insert_many(batch).execute()
+    # The same changes go to the audit log, in the same transaction: history and audit agree.
+    audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
+    # Committed with the leads, so no creation escapes duplicate detection (store/duplicates.py).
+    duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
+    return created
+
+
+def _initial(lead: Lead) -> dict[str, list[Any]]:
+    return {k: [None, v] for k, v in fields_of(lead).items() if v not in (None, {}, [])}
 
 
 def fields_of(lead: Lead) -> dict[str, Any]:
