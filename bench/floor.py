@@ -99,12 +99,13 @@ def app_factory() -> AsyncApp:
     schemes["apiKey"]["x-apikeyInfoFunc"] = "bench.floor.accept_key"
     schemes["bearer"]["x-bearerInfoFunc"] = "bench.floor.accept_key"
     options: dict[str, Any] = {"validator_map": VALIDATOR_MAP}
-    if os.environ.get("LEADPIPE_BENCH_FLOOR_FAST") == "1":
-        from handlers import fast_operations  # type: ignore[attr-defined]
+    fast = os.environ.get("LEADPIPE_BENCH_FLOOR_FAST") == "1"
+    if fast:
+        from handlers import fast_operations
 
-        options = fast_operations.app_options(options)
+        options["middlewares"] = fast_operations.middlewares()
     app = AsyncApp(__name__, specification_dir=SPEC_DIR, **options)
-    if os.environ.get("LEADPIPE_BENCH_FLOOR_FAST") == "1":
+    if fast:
         fast_operations.install(app)
     app.add_api(
         spec,

@@ -80,6 +80,10 @@ def start(name: str, database_url: str, tenant_id: str, logdir: Path, extra_env:
         # Production-like: no response validation (STACK-NOTES: ~14 %), no access log.
         "LEADPIPE_VALIDATE_RESPONSES": "false",
         "LEADPIPE_LOG_LEVEL": "WARNING",
+        # One client IP sends everything, and the bench measures throughput, not quotas: the
+        # limiter still runs (its cost is Leadpipe's), with budgets the load cannot exhaust.
+        "LEADPIPE_RATE_LIMIT_PER_IP": "off",
+        "LEADPIPE_RATE_LIMITS": "enterprise=10000000/1000000",
         **extra_env,
     }
     log = logdir / f"{name}-{port}.log"

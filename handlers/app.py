@@ -13,7 +13,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 
-from handlers import errors, imports, ratelimit_middleware, security
+from handlers import errors, fast_operations, imports, ratelimit_middleware, security
 from handlers.context import AppState
 from handlers.middleware import BodyLimit, RequestContext
 from handlers.ratelimit import Limiter
@@ -56,8 +56,14 @@ def create_app(settings: Settings) -> AsyncApp:
     state = AppState(settings=settings, cursors=CursorCodec(settings.secret_keys), limiter=limiter)
 
     app = AsyncApp(
-        __name__, specification_dir=SPEC_DIR, validator_map=VALIDATOR_MAP, security_map=security.SECURITY_MAP
+        __name__,
+        specification_dir=SPEC_DIR,
+        validator_map=VALIDATOR_MAP,
+        security_map=security.SECURITY_MAP,
+        # Handler decorators and request validators built once per operation, not per request.
+        middlewares=fast_operations.middlewares(),
     )
+    fast_operations.install(app)
     app.add_api(
         SPEC_FILE,
         base_path=BASE_PATH,
