@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -213,6 +214,11 @@ def test_assigned_to_filter_over_http(client: TestClient, tenant: SeededTenant) 
 def test_created_window_over_http(client: TestClient, tenant: SeededTenant) -> None:
     first = create(client, tenant)
     second = create(client, tenant)
+    # Responses show milliseconds; keep the two creations apart by more than that.
+    earlier = Lead.get((Lead.tenant_id == tenant.id) & (Lead.id == first["id"])).created_at - dt.timedelta(
+        seconds=1
+    )
+    Lead.update(created_at=earlier).where((Lead.tenant_id == tenant.id) & (Lead.id == first["id"])).execute()
     assert [lead["id"] for lead in walk(client, tenant, "/v1/leads", createdAfter=second["createdAt"])] == [
         second["id"]
     ]
@@ -232,7 +238,11 @@ def test_tampered_cursor_is_400(client: TestClient, tenant: SeededTenant) -> Non
     for _ in range(3):
         create(client, tenant)
     cursor = _cursor(client, tenant)
-    for bad in (cursor[:-1] + ("A" if cursor[-1] != "A" else "B"), cursor[1:], cursor + "x", "e30.garbage"):
+    # Edit the signed payload (not the signature's last base64 character, whose low bits are
+    # padding: changing it can leave the decoded signature, and so the cursor, the same).
+    edited = cursor[:8] + ("A" if cursor[8] != "A" else "B") + cursor[9:]
+    signature_cut = cursor[: cursor.rindex(".") + 5]
+    for bad in (edited, signature_cut, cursor[1:], cursor + "x", "e30.garbage"):
         response = client.get(f"/v1/leads?{urlencode({'limit': 1, 'cursor': bad})}", headers=tenant.headers)
         assert_error(response, 400, "bad_request", "cursor")
 
