@@ -101,7 +101,11 @@ class EnvelopeParameterValidator(ParameterValidator):
         for param in self.parameters.get("header", []):
             error = self.validate_header_parameter(param, request)
             if error:
-                raise RequestInvalid([FieldError(param["name"], error)])
+                # Connexion's text is jsonschema's whole report; say it the way query errors do.
+                name, value = param["name"], request.headers.get(param["name"])
+                errors = Draft4Validator(param.get("schema", {})).iter_errors(value) if value else iter(())
+                found = [e.message for err in errors for e in explain(err)]
+                raise RequestInvalid([FieldError(name, message) for message in found or [error]])
 
 
 def _count(query_string: bytes, name: str) -> int:

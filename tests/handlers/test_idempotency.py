@@ -109,7 +109,8 @@ def test_keys_are_at_most_255_characters(
 
     assert response.status_code == status
     if status == 422:
-        assert_error(response, 422, "validation_error", "Idempotency-Key")
+        body = assert_error(response, 422, "validation_error", "Idempotency-Key")
+        assert body["errors"][0]["message"] == "Must be at most 255 characters"
 
 
 def test_keys_are_scoped_per_tenant_and_environment(
