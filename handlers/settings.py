@@ -91,6 +91,9 @@ class Settings:
             secrets = (DEV_SECRET,)
         if production and any(len(s) < 32 for s in secrets):
             raise ConfigError("LEADPIPE_SECRET_KEY entries must be at least 32 characters")
+        if production and DEV_SECRET in secrets:
+            # It is in the source code: anyone could forge cursors and session tokens with it.
+            raise ConfigError("LEADPIPE_SECRET_KEY must not be the public development secret")
         database_url = env.get("LEADPIPE_DATABASE_URL", cls.database_url).strip()
         if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
             raise ConfigError("LEADPIPE_DATABASE_URL must start with sqlite:/// or postgresql://")
