@@ -32,10 +32,11 @@ def _bootstrap() -> None:
         owner_email="owner@leadpipe.local",
         owner_password=secrets.token_urlsafe(24),
     )
+    # One key, as promised: the sandbox key's secret is never shown (mint sandbox keys with
+    # this one: POST /v1/api-keys {"environment": "sandbox", ...}).
     print(
         "Created tenant 'default'. Its admin API key (shown once, store it now):\n"
-        f"  {provisioned.live_key}\n"
-        f"Sandbox key: {provisioned.sandbox_key}",
+        f"  {provisioned.live_key}",
         flush=True,
     )
 
@@ -133,7 +134,8 @@ def parser() -> argparse.ArgumentParser:
     worker_cmd.add_argument("--threads", type=int, default=1)
     worker_cmd.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
 
-    tenant_cmd = commands.add_parser("tenant", help="manage tenants").add_subparsers(dest="action", required=True)
+    tenant_parser = commands.add_parser("tenant", help="manage tenants")
+    tenant_cmd = tenant_parser.add_subparsers(dest="action", required=True)
     create = tenant_cmd.add_parser("create", help="create a tenant with an owner and two admin keys")
     create.add_argument("name")
     create.add_argument("--plan", choices=PLANS, default="free")
