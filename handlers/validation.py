@@ -10,6 +10,7 @@ cannot exist.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -39,6 +40,37 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite(text: str) -> float:
+    """``1e400`` parses to infinity, which neither JSON nor the databases can hold."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def storable(value: Any) -> bool:
+    """False if any string in ``value`` holds NUL or a lone surrogate.
+
+    PostgreSQL refuses both (SQLite stores them), so they would surface as a 500 there; they
+    are never meaningful in lead data. Iterative: bodies may nest as deep as JSON allows.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return True
+
+
 class EnvelopeJSONBodyValidator(JSONRequestBodyValidator):
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -49,11 +81,18 @@ class EnvelopeJSONBodyValidator(JSONRequestBodyValidator):
         if not text.strip():
             return None
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
         except json.JSONDecodeError as exc:
             raise BadRequestProblem(detail=f"Malformed JSON: {exc.msg}") from exc
-        except ValueError as exc:  # NaN/Infinity, or an integer with thousands of digits
+        except ValueError as exc:  # NaN/Infinity, 1e400, or an integer with thousands of digits
             raise BadRequestProblem(detail=f"Malformed JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise BadRequestProblem(detail="Malformed JSON: nested too deeply") from exc
+        if not storable(body):
+            raise BadRequestProblem(
+                detail="Malformed JSON: strings must be valid Unicode without NUL characters"
+            )
+        return body
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
@@ -71,6 +110,8 @@ class EnvelopeParameterValidator(ParameterValidator):
         for param in self.parameters.get("path", []):
             if self.validate_path_parameter(param, request):
                 raise NotFound("Resource not found")
+        if not storable(list(request.path_params.values())):
+            raise NotFound("Resource not found")
 
         query = request.query_params
         declared = {p["name"]: p for p in self.parameters.get("query", [])}
@@ -78,6 +119,12 @@ class EnvelopeParameterValidator(ParameterValidator):
         invalid: list[FieldError] = []
         if self.strict_validation:
             invalid += [FieldError(name, "Unknown query parameter") for name in query if name not in declared]
+        raw_pairs = parse_qsl(
+            request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+        unparseable += [
+            FieldError(name, "Must not contain NUL characters") for name, v in raw_pairs if "\x00" in v
+        ]
         for name, param in declared.items():
             schema = param.get("schema", {})
             raw = request.scope.get("query_string", b"")
@@ -123,6 +170,8 @@ class EnvelopeFormBodyValidator(FormDataValidator):
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not isinstance(body, dict):
             raise BadRequestProblem(detail="Malformed form body")
+        if not storable(body):
+            raise BadRequestProblem(detail="Form values must not contain NUL characters")
         given = {name: value for name, value in body.items() if value not in ("", None, [])}
         errors = collect(self._validator.iter_errors(given))
         if errors:

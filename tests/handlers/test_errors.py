@@ -267,3 +267,61 @@ def test_never_problem_json(
     assert set(body) <= {"success", "status", "code", "message", "errors", "meta", "retryAfterMs"}
     assert {"type", "title", "detail"}.isdisjoint(body)
     assert_error(response, response.status_code, body["code"])
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b'"firstName": "a\\u0000b"',
+        b'"company": "\\ud800"',
+        b'"customFields": {"k\\u0000": "x"}',
+        b'"customFields": {"k": "\\udfff"}',
+        b'"tags": ["a\\u0000"]',
+        b'"customFields": {"k": 1e400}',
+        b'"customFields": {"k": -1e400}',
+    ],
+)
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_values_no_database_can_store_are_400_not_500(
+    client: TestClient, tenant: SeededTenant, extra: bytes, method: str
+) -> None:
+    """NUL and lone surrogates break PostgreSQL (SQLite takes them); 1e400 parses to infinity."""
+    lead = assert_ok(client.post("/v1/leads", json=lead_body(), headers=tenant.headers), 201)
+    counts = row_counts(tenant.id)
+    body = b'{"email": "nul@example.com", "firstName": "A", "lastName": "B", ' + extra + b"}"
+    url = "/v1/leads" if method == "POST" else f"/v1/leads/{lead['id']}"
+    response = client.request(
+        method, url, content=body, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
+    assert_error(response, 400, "bad_request")
+    assert row_counts(tenant.id) == counts
+
+
+def test_deeply_nested_json_is_400(client: TestClient, tenant: SeededTenant) -> None:
+    body = b'{"customFields": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    response = client.post(
+        "/v1/leads", content=body, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422)
+    assert_error(response, response.status_code, response.json()["code"])
+
+
+@pytest.mark.parametrize("name", ["q", "tag", "assignedTo", "cursor"])
+def test_nul_in_query_is_400(client: TestClient, tenant: SeededTenant, name: str) -> None:
+    assert_error(client.get(f"/v1/leads?{name}=a%00b", headers=tenant.headers), 400, "bad_request", name)
+
+
+@pytest.mark.parametrize(
+    "url", ["/v1/leads/abc%00def", "/v1/leads/abc%00def/history", "/v1/api-keys/abc%00def"]
+)
+def test_nul_in_path_is_404(client: TestClient, tenant: SeededTenant, url: str) -> None:
+    assert_error(client.get(url, headers=tenant.headers), 404, "not_found")
+
+
+def test_big_but_finite_numbers_in_custom_fields_are_kept(client: TestClient, tenant: SeededTenant) -> None:
+    body = b'{"email": "big@example.com", "firstName": "A", "lastName": "B", '
+    body += b'"customFields": {"a": 1e308, "b": -2.5}}'
+    response = client.post(
+        "/v1/leads", content=body, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
+    assert assert_ok(response, 201)["customFields"] == {"a": 1e308, "b": -2.5}
