@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from handlers import envelope, presenters
+from handlers import envelope, presenters, timestamps
 from handlers.context import app_state
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
 from store import api_keys
 from store.errors import FieldError, ValidationFailed
 from store.principals import Principal
-
 
 # Seed 002's documented example asks for contacts scopes; a Leadpipe contact is a lead.
 SEED_SCOPE_ALIASES = {"read:contacts": "read:leads", "write:contacts": "write:leads"}
@@ -43,21 +41,19 @@ def _create(caller: Principal, body: dict[str, Any]) -> envelope.Reply:
         environment=body.get("environment"),
         description=body.get("description"),
         rate_limit_tier=body.get("rateLimitTier", "standard"),
-        expires_at=_utc(dt.datetime.fromisoformat(expires_at)) if expires_at else None,
+        expires_at=timestamps.parse(expires_at, "expiresAt"),
         allowed_origins=body.get("allowedOrigins"),
     )
     return envelope.created(presenters.issued_key(issued))
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def list_api_keys(token_info: dict[str, Any], limit: int = 20, cursor: str | None = None) -> envelope.Reply:
-    result = api_keys.list_keys(principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors)
-    return envelope.page([presenters.api_key(k) for k in result.items], limit=limit, next_cursor=result.next_cursor)
+    result = api_keys.list_keys(
+        principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors
+    )
+    return envelope.page(
+        [presenters.api_key(k) for k in result.items], limit=limit, next_cursor=result.next_cursor
+    )
 
 
 def get_api_key(key_id: str, token_info: dict[str, Any]) -> envelope.Reply:

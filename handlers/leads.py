@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from handlers import envelope, presenters
+from handlers import envelope, presenters, timestamps
 from handlers.context import app_state
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
 from store import lead_duplicates, lead_queries, leads
-
-
-def _moment(value: str | None) -> dt.datetime | None:
-    # The spec has already checked the RFC 3339 format; this only turns it into a datetime.
-    return dt.datetime.fromisoformat(value) if value is not None else None
 
 
 def lead_filters(
@@ -22,7 +16,9 @@ def lead_filters(
 ) -> lead_queries.LeadFilters:
     """The list's filter parameters as `LeadFilters`; shared with the CSV export."""
     return lead_queries.LeadFilters(
-        created_after=_moment(created_after), created_before=_moment(created_before), **equal
+        created_after=timestamps.parse(created_after, "createdAfter"),
+        created_before=timestamps.parse(created_before, "createdBefore"),
+        **equal,
     )
 
 
@@ -67,7 +63,9 @@ def list_leads(
     result = lead_queries.list_leads(
         principal_of(token_info), filters, sort=sort, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page([presenters.lead(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)
+    return envelope.page(
+        [presenters.lead(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
+    )
 
 
 def get_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:

@@ -210,3 +210,50 @@ def test_good_boundaries_are_accepted(client: TestClient, tenant: SeededTenant) 
         "createdAfter=2026-01-01T00:00:00%2B02:00",
     ):
         assert client.get(f"/v1/leads?{query}", headers=tenant.headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("createdAfter=0001-01-01T00:00:00%2B01:00", "createdAfter"),  # before year 1 in UTC
+        ("createdBefore=9999-12-31T23:59:59-05:00", "createdBefore"),  # after 9999 in UTC
+    ],
+)
+def test_instants_outside_the_calendar_are_422(
+    client: TestClient, tenant: SeededTenant, query: str, field: str
+) -> None:
+    assert_error(client.get(f"/v1/leads?{query}", headers=tenant.headers), 422, "validation_error", field)
+
+
+@pytest.mark.parametrize(
+    "moment", ["2026-01-01t00:00:00z", "2026-01-01T00:00:00.123456789Z", "2026-01-01T02:00:00+02:00"]
+)
+def test_every_rfc3339_form_is_understood(client: TestClient, tenant: SeededTenant, moment: str) -> None:
+    lead = assert_ok(client.post("/v1/leads", json=lead_body(), headers=tenant.headers), 201)
+    query = moment.replace("+", "%2B")
+    found = assert_ok(client.get(f"/v1/leads?createdAfter={query}", headers=tenant.headers))
+    assert [item["id"] for item in found] == [lead["id"]]
+    assert assert_ok(client.get(f"/v1/leads?createdBefore={query}", headers=tenant.headers)) == []
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_key_expiry_outside_the_calendar_is_422(
+    client: TestClient, tenant: SeededTenant, moment: str
+) -> None:
+    counts = row_counts(tenant.id)
+    response = client.post(
+        "/v1/api-keys",
+        json={"name": "k", "scopes": ["read:leads"], "expiresAt": moment},
+        headers=tenant.headers,
+    )
+    assert_error(response, 422, "validation_error", "expiresAt")
+    assert row_counts(tenant.id) == counts
+
+
+def test_key_expiry_with_an_offset_is_stored_in_utc(client: TestClient, tenant: SeededTenant) -> None:
+    response = client.post(
+        "/v1/api-keys",
+        json={"name": "k", "scopes": ["read:leads"], "expiresAt": "2030-01-01t02:00:00.5+02:00"},
+        headers=tenant.headers,
+    )
+    assert assert_ok(response, 201)["expiresAt"] == "2030-01-01T00:00:00.500Z"
