@@ -16,7 +16,7 @@ import peewee
 from email_validator import EmailNotValidError, validate_email
 
 from store import audit, roles
-from store.db import reading, transaction
+from store.db import is_postgres, reading, transaction
 from store.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from store.ids import new_id
 from store.models import User, utcnow
@@ -64,11 +64,13 @@ def _actor_role(caller: Principal) -> str:
 
 
 def _active_owners(tenant_id: str) -> int:
-    return (
-        User.select()
-        .where((User.tenant_id == tenant_id) & (User.role == roles.OWNER) & (User.active == True))  # noqa: E712
-        .count()
+    """Count the active owners, locking their rows (PostgreSQL) so two concurrent demotions
+    cannot both see "one other owner remains"; SQLite's IMMEDIATE transactions already serialise.
+    """
+    query = User.select(User.id).where(
+        (User.tenant_id == tenant_id) & (User.role == roles.OWNER) & (User.active == True)  # noqa: E712
     )
+    return len(list(query.for_update() if is_postgres() else query))
 
 
 @transaction
