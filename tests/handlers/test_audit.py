@@ -199,3 +199,12 @@ def test_an_idempotent_replay_is_audited_once(client: TestClient, tenant: Seeded
         first.json()["data"]["id"]
     ]
     assert len(events(client, tenant, action="api_key.created")) == 1
+
+
+def test_sandbox_credentials_see_only_sandbox_events(client: TestClient, tenant: SeededTenant) -> None:
+    live_lead = assert_ok(client.post("/v1/leads", json=lead_body(), headers=tenant.headers), 201)
+    sandbox_lead = assert_ok(client.post("/v1/leads", json=lead_body(), headers=tenant.sandbox_headers), 201)
+
+    sandbox_view = assert_ok(client.get("/v1/audit-events", headers=tenant.sandbox_headers))
+    assert [e["resourceId"] for e in sandbox_view] == [sandbox_lead["id"]]
+    assert {e["resourceId"] for e in events(client, tenant)} == {live_lead["id"], sandbox_lead["id"]}
