@@ -68,18 +68,18 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     return 0
 
 
-def run_worker(settings: Settings, threads: int, once: bool) -> int:
+def run_worker(settings: Settings, threads: int, once: bool, tenant_id: str | None = None) -> int:
     """``leadpipe worker``: run jobs without serving HTTP (scale it out as separate processes)."""
     _open(settings)
     db.migrate()
     if once:
-        print(f"Ran {worker.Worker().run_until_idle()} job(s)", flush=True)
+        print(f"Ran {worker.Worker().run_until_idle(tenant_id=tenant_id)} job(s)", flush=True)
         return 0
     stop = threading.Event()
     # SIGTERM (docker stop, systemd) finishes the jobs in hand instead of abandoning them to
     # their leases.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    started = worker.start_threads(threads, stop)
+    started = worker.start_threads(threads, stop, tenant_id)
     print(f"leadpipe worker: {threads} thread(s) running; stop with SIGTERM or Ctrl-C", flush=True)
     try:
         while not stop.is_set() and any(thread.is_alive() for thread in started):
@@ -133,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
     worker_cmd = commands.add_parser("worker", help="run background jobs (dedup, imports), no HTTP")
     worker_cmd.add_argument("--threads", type=int, default=1)
     worker_cmd.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    worker_cmd.add_argument("--tenant", metavar="TENANT_ID", help="only this tenant's jobs")
 
     tenant_parser = commands.add_parser("tenant", help="manage tenants")
     tenant_cmd = tenant_parser.add_subparsers(dest="action", required=True)
@@ -155,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             return migrate(settings)
         if args.command == "worker":
-            return run_worker(settings, args.threads, args.once)
+            return run_worker(settings, args.threads, args.once, args.tenant)
         if cli_limits.handles(args):
             return cli_limits.run(settings, args)
         return create_tenant(settings, args)

@@ -83,7 +83,9 @@ class Worker:
             total += claimed
         return total
 
-    def run_forever(self, stop: threading.Event) -> None:
+    def run_forever(self, stop: threading.Event, tenant_id: str | None = None) -> None:
+        """Run until ``stop`` is set; with ``tenant_id``, only that tenant's jobs (a worker pool
+        dedicated to one big tenant, or a test that must not touch other tests' jobs)."""
         log.info("worker %s started", self.worker_id)
         next_purge = time.monotonic()
         while not stop.is_set():
@@ -91,7 +93,7 @@ class Worker:
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
                     jobs.purge_finished(FINISHED_JOB_RETENTION)
-                busy = self.run_once()
+                busy = self.run_once(tenant_id=tenant_id)
             except StoreError as exc:  # database briefly unavailable: back off, keep going
                 log.warning("worker %s could not claim jobs: %s", self.worker_id, exc.message)
                 busy = 0
@@ -103,12 +105,15 @@ class Worker:
         log.info("worker %s stopped", self.worker_id)
 
 
-def start_threads(count: int, stop: threading.Event) -> list[threading.Thread]:
+def start_threads(count: int, stop: threading.Event, tenant_id: str | None = None) -> list[threading.Thread]:
     """Start ``count`` daemon worker threads (for ``leadpipe serve``); set ``stop`` to end them."""
     threads = []
     for index in range(count):
         thread = threading.Thread(
-            target=Worker().run_forever, args=(stop,), name=f"leadpipe-worker-{index}", daemon=True
+            target=Worker().run_forever,
+            args=(stop, tenant_id),
+            name=f"leadpipe-worker-{index}",
+            daemon=True,
         )
         thread.start()
         threads.append(thread)

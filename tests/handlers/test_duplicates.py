@@ -137,7 +137,7 @@ def test_a_restart_between_create_and_dedup_loses_no_job(
     copy = create(client, tenant, email="Restart@Example.com")
     env = {**os.environ, "LEADPIPE_DATABASE_URL": database_url}
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", "worker", "--once"],
+        [sys.executable, "-m", "handlers.cli", "worker", "--once", "--tenant", tenant.id],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

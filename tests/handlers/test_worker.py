@@ -21,7 +21,7 @@ def test_background_threads_run_queued_jobs_until_stopped(app: Any) -> None:
     tenant_id = new_id()
     job = jobs.enqueue(tenant_id, "dedup", {"leadId": new_id()})  # a lead that no longer exists
     stop = threading.Event()
-    threads = worker.start_threads(2, stop)
+    threads = worker.start_threads(2, stop, tenant_id)
     try:
         for _ in range(200):  # poll the outcome, not the clock: the threads own the timing
             if jobs.get_job(tenant_id, job.id).state == jobs.DONE:
@@ -44,7 +44,7 @@ def test_background_threads_run_queued_jobs_until_stopped(app: Any) -> None:
 def test_the_worker_command_stops_cleanly_on_sigterm(database_url: str) -> None:
     env = {**os.environ, "LEADPIPE_DATABASE_URL": database_url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "handlers.cli", "worker", "--threads", "2"],
+        [sys.executable, "-m", "handlers.cli", "worker", "--threads", "2", "--tenant", new_id()],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
