@@ -33,8 +33,9 @@ class PageResult(Generic[T]):
 
 class CursorCodec:
     def __init__(self, secret_keys: Sequence[str]) -> None:
-        # A list of keys: the first signs, all verify, so the secret can rotate.
-        self._serializer = URLSafeSerializer(list(secret_keys), salt="leadpipe.cursor")
+        # Our settings list the signing key first; itsdangerous signs with the *last* key of its
+        # list and verifies with all of them, so hand it the keys reversed.
+        self._serializer = URLSafeSerializer(list(reversed(secret_keys)), salt="leadpipe.cursor")
 
     @staticmethod
     def fingerprint(kind: str, filters: dict[str, Any]) -> str:

@@ -96,3 +96,14 @@ def test_page_trims_the_lookahead_row(rows: int, limit: int, has_more: bool) -> 
         assert CODEC.decode(page.next_cursor, FINGERPRINT) == [limit - 1]
     else:
         assert page.next_cursor is None
+
+
+def test_the_first_secret_signs_and_older_ones_still_verify() -> None:
+    old = CursorCodec(["old-secret-0123456789abcdef0123456789"])
+    rotated = CursorCodec(["new-secret-0123456789abcdef0123456789", "old-secret-0123456789abcdef0123456789"])
+    only_new = CursorCodec(["new-secret-0123456789abcdef0123456789"])
+    fingerprint = CursorCodec.fingerprint("leads", {})
+
+    issued_before_rotation = old.encode(fingerprint, ["a", "b"])
+    assert rotated.decode(issued_before_rotation, fingerprint) == ["a", "b"]
+    assert only_new.decode(rotated.encode(fingerprint, ["c", "d"]), fingerprint) == ["c", "d"]
