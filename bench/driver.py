@@ -32,6 +32,7 @@ class Job:
     warmup_s: float = 1.0
     duration_s: float = 5.0
     max_requests: int = 200_000
+    keep_latencies: bool = False  # include every latency (ms) so rounds can be merged
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
+    completed: int = 0  # warm-up included: what the server did while the driver ran
 
 
 class Connection:
@@ -100,6 +102,7 @@ async def _worker(
                 conn = Connection(reader, writer)
                 continue
             elapsed = time.perf_counter() - started
+            tally.completed += 1
             if record[0]:
                 tally.latencies.append(elapsed)
                 tally.statuses[status] = tally.statuses.get(status, 0) + 1
@@ -141,6 +144,8 @@ async def run(job: Job) -> dict[str, Any]:
         "p95_ms": round(percentile(lat, 95) * 1000, 3),
         "p99_ms": round(percentile(lat, 99) * 1000, 3),
         "concurrency": job.concurrency,
+        "completed": tally.completed,
+        **({"latencies_ms": [round(x * 1000, 3) for x in lat]} if job.keep_latencies else {}),
     }
 
 

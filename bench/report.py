@@ -22,13 +22,13 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['machine']['cores']} cores; concurrency {plan['concurrency']}, "
         f"warm-up {plan['warmup_s']} s, measured {plan['duration_s']} s per operation.",
         "",
-        "| db | leads | operation | target | req/s | p50 ms | p95 ms | p99 ms | non-2xx "
-        "| LP/ceiling | LP/floor |",
-        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| db | leads | operation | target | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | non-2xx "
+        "| /ceiling | /floor | /floor_fast |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for db in plan["databases"]:
         for size in plan["sizes"]:
-            lp = runs.get((db, size, "leadpipe"))
+            refs = {name: runs.get((db, size, name)) for name in ("ceiling", "floor", "floor_fast")}
             for op in ("create", "get", "list_first", "list_deep"):
                 for target in plan["targets"]:
                     run = runs.get((db, size, target))
@@ -36,21 +36,32 @@ def markdown(results: dict[str, Any]) -> str:
                         continue
                     o = run["ops"][op]
                     bad = o["requests"] - o["ok"] + o["errors"]
-                    ceiling = runs.get((db, size, "ceiling"))
-                    floor = runs.get((db, size, "floor"))
-                    vs_c = vs_f = ""
-                    if target == "leadpipe" and lp is not None:
-                        vs_c = _ratio(o["rps"], ceiling["ops"][op]["rps"] if ceiling else None)
-                        vs_f = _ratio(o["rps"], floor["ops"][op]["rps"] if floor else None)
+                    ratios = ["", "", ""]
+                    if target.startswith("leadpipe"):
+                        ratios = [_ratio(o["rps"], r["ops"][op]["rps"] if r else None) for r in refs.values()]
                     lines.append(
                         f"| {db} | {size:,} | {op} | {target} | {o['rps']:.0f} | {o['p50_ms']:.2f} | "
-                        f"{o['p95_ms']:.2f} | {o['p99_ms']:.2f} | {bad} | {vs_c} | {vs_f} |"
+                        f"{o['p95_ms']:.2f} | {o['p99_ms']:.2f} | {o.get('cpu_ms_per_req', '-')} | {bad} | "
+                        f"{' | '.join(ratios)} |"
                     )
     lines += ["", "| db | leads | target | peak RSS MB | deep page # |", "|---|---:|---|---:|---:|"]
     for r in results["runs"]:
         lines.append(
             f"| {r['database']} | {r['size']:,} | {r['target']} | {r['peak_rss_mb']} | {r['deep_page']} |"
         )
+    exports = [r for r in results["runs"] if r.get("export")]
+    if exports:
+        lines += [
+            "",
+            "| db | leads | export rows | seconds | rows/s | RSS before MB | RSS peak MB | growth MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in exports:
+            e = r["export"]
+            lines.append(
+                f"| {r['database']} | {r['size']:,} | {e['rows']:,} | {e['seconds']} | "
+                f"{e['rows_per_s']:.0f} | {e['rss_before_mb']} | {e['rss_peak_mb']} | {e['rss_growth_mb']} |"
+            )
     sizes = plan["sizes"]
     if len(sizes) > 1:
         lines += ["", "List p99 at the largest size / p99 at the smallest (target: <= 2.0):", ""]

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import report, seed, servers
-from bench.driver import Job
+from bench import export, plans, report, seed, servers
+from bench.driver import Job, percentile
 
 RESULTS_DIR = Path(__file__).parent / "results"
 OPERATIONS = ("get", "list_first", "list_deep", "create")  # creates last: they grow the table
@@ -35,7 +35,9 @@ class Plan:
     warmup_s: float
     duration_s: float
     max_requests: int
+    rounds: int
     deep_pages: dict[int, int]
+    export: bool
 
 
 def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
@@ -45,8 +47,11 @@ def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
     cli.add_argument("--sizes", help="comma-separated lead counts, e.g. 10000,1000000")
     cli.add_argument("--targets", default=",".join(servers.TARGETS), help="subset of leadpipe,ceiling,floor")
     cli.add_argument(
-        "--floor-fast", action="store_true", help="also run the floor with handlers.fast_operations"
+        "--compare-fast",
+        action="store_true",
+        help="also run Leadpipe without and the floor with handlers.fast_operations (before/after)",
     )
+    cli.add_argument("--no-export", action="store_true", help="skip the streamed CSV export measurement")
     cli.add_argument("--concurrency", type=int, default=16)
     cli.add_argument("--duration", type=float, help="measured seconds per operation")
     cli.add_argument("--label", default="", help="free text stored with the results (e.g. 'before')")
@@ -55,8 +60,8 @@ def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
         (10_000,) if args.quick else (10_000, 1_000_000)
     )  # fmt: skip
     targets = tuple(t for t in args.targets.split(",") if t)
-    if args.floor_fast:
-        targets += ("floor_fast",)
+    if args.compare_fast:
+        targets += ("leadpipe_stock", "floor_fast")
     plan = Plan(
         databases=("sqlite", "postgres") if args.db == "both" else (args.db,),
         sizes=sizes,
@@ -65,16 +70,20 @@ def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
         warmup_s=1.0 if args.quick else 2.0,
         duration_s=args.duration or (4.0 if args.quick else 8.0),
         max_requests=200_000,
+        rounds=3 if args.quick else 4,
         deep_pages={size: 50 if size <= 10_000 else 500 for size in sizes},
+        export=not args.no_export,
     )
     return plan, args
 
 
-def _job(server: servers.Server, plan: Plan, op: str, paths: list[str], headers: dict[str, str]) -> Job:
+def _job(
+    server: servers.Server, plan: Plan, op: str, paths: list[str], headers: dict[str, str], token: str = "x"
+) -> Job:
     body = None
-    if op == "create":
+    if op == "create":  # "{n}" is the driver's per-request counter: every lead is a new one
         body = json.dumps(
-            {"email": "bench-{n}@example.com", "firstName": "Bench", "lastName": "Load{n}",
+            {"email": f"bench-{token}-{{n}}@example.com", "firstName": "Bench", "lastName": "Load{n}",
              "company": "Acme Corp", "source": "web", "score": 10}
         )  # fmt: skip
     return Job(
@@ -86,8 +95,9 @@ def _job(server: servers.Server, plan: Plan, op: str, paths: list[str], headers:
         body=body,
         concurrency=plan.concurrency,
         warmup_s=plan.warmup_s,
-        duration_s=plan.duration_s,
+        duration_s=plan.duration_s / plan.rounds,
         max_requests=plan.max_requests,
+        keep_latencies=True,
     )
 
 
@@ -115,41 +125,91 @@ def _deep_cursor(server: servers.Server, headers: dict[str, str], first: str, pa
     return path, walked
 
 
-def run_target(
-    name: str,
-    db: seed.BenchDatabase,
-    tenant: dict[str, str],
-    ids: list[str],
-    size: int,
-    plan: Plan,
-    logdir: Path,
-) -> dict[str, Any]:
-    extra = {"LEADPIPE_BENCH_FLOOR_FAST": "1"} if name == "floor_fast" else {}
-    server = servers.start(
-        "floor" if name == "floor_fast" else name, db.url, tenant["tenantId"], logdir, extra
-    )
+def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one target and operation as one result: counts add up, percentiles are re-taken."""
+    latencies = sorted(x for part in parts for x in part.pop("latencies_ms"))
+    seconds = sum(part["seconds"] for part in parts)
+    statuses: dict[str, int] = {}
+    for part in parts:
+        for code, n in part["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
+    return {
+        "requests": len(latencies),
+        "ok": sum(part["ok"] for part in parts),
+        "errors": sum(part["errors"] for part in parts),
+        "statuses": statuses,
+        "seconds": round(seconds, 3),
+        "rps": round(len(latencies) / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(percentile(latencies, 50), 3),
+        "p95_ms": round(percentile(latencies, 95), 3),
+        "p99_ms": round(percentile(latencies, 99), 3),
+        "rounds_rps": [part["rps"] for part in parts],
+        # Server CPU per request (warm-up included): far less sensitive to a busy box than req/s.
+        "cpu_ms_per_req": round(
+            1000 * sum(part["cpu_s"] for part in parts) / max(1, sum(part["completed"] for part in parts)), 3
+        ),
+        "concurrency": parts[0]["concurrency"],
+    }
+
+
+def run_size(
+    db: seed.BenchDatabase, tenant: dict[str, str], ids: list[str], size: int, plan: Plan, logdir: Path
+) -> list[dict[str, Any]]:
+    """All targets up at once, each operation driven in rounds that alternate between targets.
+
+    The box is shared (other work, 2 cores): interleaving spreads any background burst over
+    every target instead of landing on one, so the ratios of a run stay comparable.
+    """
     headers = {"X-API-Key": tenant["apiKey"]}
     first = f"/v1/leads?status={seed.LIST_STATUS}&q={seed.LIST_Q}&limit=20"
+    started: dict[str, servers.Server] = {}
     try:
-        deep, walked = _deep_cursor(server, headers, first, plan.deep_pages[size])
-        paths = {
-            "get": [f"/v1/leads/{lead_id}" for lead_id in ids],
-            "list_first": [first],
-            "list_deep": [deep],
-            "create": ["/v1/leads"],
-        }
-        ops = {}
+        for name in plan.targets:
+            extra = {"LEADPIPE_BENCH_FLOOR_FAST": "1"} if name == "floor_fast" else {}
+            kind = "floor" if name == "floor_fast" else name
+            started[name] = servers.start(kind, db.url, tenant["tenantId"], logdir, extra)
+        paths: dict[str, dict[str, list[str]]] = {}
+        walked: dict[str, int] = {}
+        for name, server in started.items():
+            deep, walked[name] = _deep_cursor(server, headers, first, plan.deep_pages[size])
+            paths[name] = {
+                "get": [f"/v1/leads/{lead_id}" for lead_id in ids],
+                "list_first": [first],
+                "list_deep": [deep],
+                "create": ["/v1/leads"],
+            }
+        ops: dict[str, dict[str, Any]] = {name: {} for name in started}
+        names = list(started)
         for op in OPERATIONS:
-            ops[op] = _drive(_job(server, plan, op, paths[op], headers))
-            o = ops[op]
-            print(
-                f"  {db.kind:8} {size:>8} {name:10} {op:10} {o['rps']:>8} req/s "
-                f"p50 {o['p50_ms']} p99 {o['p99_ms']} ms {o['statuses']}",
-                flush=True,
-            )
-        return {"ops": ops, "peak_rss_mb": server.peak_rss_mb(), "deep_page": walked + 1}
+            parts: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+            for rnd in range(plan.rounds):
+                for name in names[rnd % len(names) :] + names[: rnd % len(names)]:
+                    job = _job(started[name], plan, op, paths[name][op], headers, f"{size}-{name}-{rnd}")
+                    job.warmup_s = plan.warmup_s if rnd == 0 else min(0.5, plan.warmup_s)
+                    cpu = started[name].cpu_seconds()
+                    part = _drive(job)
+                    part["cpu_s"] = started[name].cpu_seconds() - cpu
+                    parts[name].append(part)
+            for name in names:
+                o = ops[name][op] = _merge(parts[name])
+                print(
+                    f"  {db.kind:8} {size:>8} {name:10} {op:10} {o['rps']:>8} req/s "
+                    f"p50 {o['p50_ms']} p99 {o['p99_ms']} ms cpu/req {o['cpu_ms_per_req']} ms "
+                    f"{o['statuses']} rounds {o['rounds_rps']}",
+                    flush=True,
+                )
+        runs = []
+        for name, server in started.items():
+            result: dict[str, Any] = {"target": name, "ops": ops[name], "deep_page": walked[name] + 1}
+            if name == "leadpipe" and plan.export:
+                result["export"] = export.measure(server, headers)
+                print(f"  {db.kind:8} {size:>8} {name:10} export     {result['export']}", flush=True)
+            result["peak_rss_mb"] = server.peak_rss_mb()
+            runs.append(result)
+        return runs
     finally:
-        server.stop()
+        for server in started.values():
+            server.stop()
 
 
 def versions() -> dict[str, str]:
@@ -202,9 +262,11 @@ def main(argv: list[str]) -> int:
                     seeded = seed.seed_leads(db, tenant["tenantId"], size)
                     print(f"{kind}: {size} leads ({seeded} seeded)", flush=True)
                     ids = seed.sample_ids(db, tenant["tenantId"])
-                    for name in plan.targets:
-                        run = run_target(name, db, tenant, ids, size, plan, workdir)
-                        results["runs"].append({"database": kind, "size": size, "target": name, **run})
+                    results.setdefault("list_plans", {})[f"{kind}-{size}"] = plans.explain_list(
+                        db, tenant["tenantId"]
+                    )
+                    for run in run_size(db, tenant, ids, size, plan, workdir):
+                        results["runs"].append({"database": kind, "size": size, **run})
             finally:
                 seed.drop_database(db)
     results["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

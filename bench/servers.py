@@ -22,6 +22,11 @@ from typing import Any
 from bench.seed import leadpipe_bin
 
 TARGETS = ("leadpipe", "ceiling", "floor")
+MODULES = {
+    "ceiling": "bench.ceiling:app_factory",
+    "floor": "bench.floor:app_factory",
+    "leadpipe_stock": "bench.stock:app_factory",
+}
 
 
 @dataclass
@@ -45,6 +50,11 @@ class Server:
             return None
         return None
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (all threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -64,7 +74,7 @@ def free_port() -> int:
 def _command(name: str, port: int) -> list[str]:
     if name == "leadpipe":
         return [leadpipe_bin(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    module = {"ceiling": "bench.ceiling:app_factory", "floor": "bench.floor:app_factory"}[name]
+    module = MODULES[name]
     return [
         sys.executable, "-m", "uvicorn", "--factory", module, "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1", "--log-level", "warning", "--no-access-log",
