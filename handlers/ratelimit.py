@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
@@ -34,6 +35,8 @@ from limits.storage import MovingWindowSupport, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger("leadpipe.ratelimit")
+# After a store failure, requests go through uncounted for this many seconds before retrying it.
+RETRY_STORE_AFTER = 5.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Limiter:
         self._storage = storage_from_string(url, **options)
         assert isinstance(self._storage, MovingWindowSupport)
         self._strategy = MovingWindowRateLimiter(self._storage)
+        self._down_until = 0.0
 
     def _key(self, identifiers: tuple[str, ...]) -> tuple[str, ...]:
         return (self.namespace, *identifiers)
@@ -115,32 +119,42 @@ class Limiter:
         """Count one request; the burst window first, so a refused request spends no minute budget."""
         key = self._key(identifiers)
         burst, minute = policy.items()
-        try:
+
+        def count() -> Verdict:
             allowed = self._strategy.hit(burst, *key) and self._strategy.hit(minute, *key)
             return self._verdict(policy, key, allowed)
-        except Exception:  # the counters' store is down: fail open, loudly
-            log.exception("rate-limit store %s failed; allowing the request", self.url)
-            now = time.time()
-            return Verdict(policy, True, policy.burst, now, now)
+
+        return self._guarded(policy, count)
 
     def peek(self, policy: Policy, *identifiers: str) -> Verdict:
         """The current state without counting a request (for ``GET /v1/tenant``)."""
-        try:
-            return self._verdict(policy, self._key(identifiers), True)
-        except Exception:
-            log.exception("rate-limit store %s failed", self.url)
-            now = time.time()
-            return Verdict(policy, True, policy.burst, now, now)
+        key = self._key(identifiers)
+        return self._guarded(policy, lambda: self._verdict(policy, key, True))
+
+    def _guarded(self, policy: Policy, call: Callable[[], Verdict]) -> Verdict:
+        """Fail open when the store fails, and stop asking it for a while (no timeout per request)."""
+        now = time.time()
+        if now >= self._down_until:
+            try:
+                return call()
+            except Exception:  # the counters' store is down: fail open, loudly
+                log.exception(
+                    "rate-limit store %s failed; allowing requests for %s s", self.url, RETRY_STORE_AFTER
+                )
+                self._down_until = time.time() + RETRY_STORE_AFTER
+        return Verdict(policy, True, policy.burst, now, now)
 
     def _verdict(self, policy: Policy, key: tuple[str, ...], allowed: bool) -> Verdict:
-        now = time.time()
         stats = [self._strategy.get_window_stats(item, *key) for item in policy.items()]
+        now = time.time()
         remaining = max(0, min(s.remaining for s in stats))
-        if allowed:
+        if remaining >= policy.burst:
+            reset_at = now  # nothing in use: the full budget is there now
+        elif allowed:
             # The window that will run dry first decides when the client gets capacity back.
             reset_at = min(stats, key=lambda s: s.remaining).reset_time
         else:
-            reset_at = max(s.reset_time for s in stats if s.remaining <= 0) if remaining <= 0 else now
+            reset_at = max((s.reset_time for s in stats if s.remaining <= 0), default=now)
         return Verdict(policy, allowed, remaining, max(reset_at, now), now)
 
     async def hit_async(self, policy: Policy, *identifiers: str) -> Verdict:
