@@ -81,21 +81,35 @@ def _check_header(first: bytes) -> None:
         raise ValidationFailed([e for e in columns if isinstance(e, FieldError)])
 
 
+def _check_utf8(decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, final: bool = False) -> None:
+    try:
+        decoder.decode(chunk, final)
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"The CSV file must be UTF-8 encoded (invalid byte at offset {offset + exc.start})"
+        ) from exc
+
+
 def receive_csv(caller: Principal, blocks: Iterable[bytes], on_duplicate: str) -> LeadImport:
     """Store an uploaded CSV file as it streams in, then queue its import.
 
     Not one transaction: each chunk commits on its own, so no write lock is held while the
-    client uploads. If anything fails (a bad header, the size cap, a dropped connection) the
-    partial upload is removed and the error propagates.
+    client uploads. The whole file is checked to be UTF-8 on the way (cheap, and it keeps a
+    half-imported file from ever happening for that reason). If anything fails (encoding, a bad
+    header, the size cap, a dropped connection) the partial upload is removed and the error
+    propagates.
     """
     record = _begin(caller, on_duplicate)
     size = 0
+    utf8 = codecs.getincrementaldecoder("utf-8")()
     try:
         for seq, chunk in enumerate(import_files.rechunk(blocks)):
             if seq == 0:
                 _check_header(chunk)
+            _check_utf8(utf8, chunk, size)
             import_files.append(caller.tenant_id, record.id, seq, chunk)
             size += len(chunk)
+        _check_utf8(utf8, b"", size, final=True)
         if size == 0:
             raise ValidationFailed([FieldError("body", "The CSV file is empty: a header row is required")])
         return _queue(record, size)
