@@ -29,6 +29,7 @@ from store.plans import rate_limit_for
 from store.principals import Principal
 
 SLOT = "leadpipe.ratelimit"
+PRINCIPAL = "leadpipe.principal"
 HEADER_NAMES = {
     b"x-ratelimit-limit",
     b"x-ratelimit-remaining",
@@ -92,25 +93,49 @@ def _operation_name(scope: Scope) -> str:
 
 
 class IpRateLimit:
+    """Counts per client IP before authentication; also the budget of callers refused *by*
+    authentication after their key was recognised (a 403 for a missing scope): they count
+    against their tenant and get its headers, though Connexion never reached `TenantRateLimit`."""
+
     def __init__(
-        self, app: ASGIApp, limiter: Limiter, policy: Policy | None, public_operations: set[str]
+        self,
+        app: ASGIApp,
+        limiter: Limiter,
+        policy: Policy | None,
+        public_operations: set[str],
+        overrides: dict[str, tuple[int, int]],
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.policy = policy
         self.public = public_operations
+        self.overrides = overrides
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         slot = _slot(scope)
-        if scope["type"] == "http" and self.policy is not None and slot is not None:
-            name = _operation_name(scope)
-            if name and name not in self.public:
-                client = scope.get("client")
-                verdict = await self.limiter.hit_async(self.policy, "ip", client[0] if client else "unknown")
-                slot.ip = verdict
-                if not verdict.allowed:
-                    raise _refuse(verdict, "client IP")
-        await self.app(scope, receive, send)
+        name = _operation_name(scope) if scope["type"] == "http" else ""
+        if slot is None or not name or name in self.public:
+            await self.app(scope, receive, send)
+            return
+        if self.policy is not None:
+            client = scope.get("client")
+            slot.ip = await self.limiter.hit_async(self.policy, "ip", client[0] if client else "unknown")
+            if not slot.ip.allowed:
+                raise _refuse(slot.ip, "client IP")
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            known = scope.get(PRINCIPAL)
+            if slot.tenant is None and isinstance(known, Principal):
+                await count_tenant(self.limiter, self.overrides, known, slot)
+            raise
+
+
+def note_principal(request: Any, principal: Principal) -> None:
+    """For the security functions: who was recognised, even if the request is then refused."""
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict):
+        scope[PRINCIPAL] = principal
 
 
 def _principal(scope: Scope) -> Principal | None:
@@ -118,6 +143,16 @@ def _principal(scope: Scope) -> Principal | None:
     token_info = context.get("token_info") if isinstance(context, dict) else None
     principal = token_info.get("principal") if isinstance(token_info, dict) else None
     return principal if isinstance(principal, Principal) else None
+
+
+async def count_tenant(
+    limiter: Limiter, overrides: dict[str, tuple[int, int]], principal: Principal, slot: _Slot
+) -> Verdict | None:
+    policy = tenant_policy(principal, overrides)
+    if policy is None:
+        return None
+    slot.tenant = await limiter.hit_async(policy, *tenant_identifiers(principal))
+    return slot.tenant
 
 
 class TenantRateLimit:
@@ -129,12 +164,9 @@ class TenantRateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         slot, principal = _slot(scope), _principal(scope)
         if scope["type"] == "http" and slot is not None and principal is not None:
-            policy = tenant_policy(principal, self.overrides)
-            if policy is not None:
-                verdict = await self.limiter.hit_async(policy, *tenant_identifiers(principal))
-                slot.tenant = verdict
-                if not verdict.allowed:
-                    raise _refuse(verdict, "tenant")
+            verdict = await count_tenant(self.limiter, self.overrides, principal, slot)
+            if verdict is not None and not verdict.allowed:
+                raise _refuse(verdict, "tenant")
         await self.app(scope, receive, send)
 
 
@@ -175,6 +207,7 @@ def install(app: Any, limiter: Limiter, settings: Any, spec: dict[str, Any]) -> 
         limiter=limiter,
         policy=ip_policy,
         public_operations=public_operations(spec),
+        overrides=overrides,
     )
     app.add_middleware(
         TenantRateLimit, position=MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter, overrides=overrides

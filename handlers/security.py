@@ -16,6 +16,7 @@ from connexion.security import NO_VALUE, BearerSecurityHandler
 
 from handlers.context import request_id
 from handlers.identity import session_codec
+from handlers.ratelimit_middleware import note_principal
 from store import api_keys, sessions, users
 from store.errors import PermissionDenied
 from store.principals import CAPTURE_SCOPE, Principal
@@ -30,6 +31,8 @@ def _client(request: Any) -> tuple[str | None, str | None]:
 
 async def _authorize(principal: Principal, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
     required = list(required_scopes or [])
+    # A recognised caller refused below still counts against (and is told) its rate limit.
+    note_principal(request, principal)
     if CAPTURE_SCOPE in principal.scopes and CAPTURE_SCOPE not in required:
         # A publishable key sits in web pages: it captures leads and nothing else, not even
         # operations that any credential may call.

@@ -179,3 +179,19 @@ def test_two_app_instances_on_one_redis_share_the_tenant_budget(
         statuses = [clients[i % 2].get("/v1/leads", headers=tenant.headers).status_code for i in range(11)]
 
     assert statuses == [200] * 10 + [429]
+
+
+def test_a_recognised_key_refused_for_a_scope_still_counts_and_gets_the_headers(
+    real_app: Any, new_tenant: Any
+) -> None:
+    tenant: SeededTenant = new_tenant("free")
+    reader = api_keys.create_key(principal(tenant.live_key), name="reader", scopes=["read:leads"]).plaintext
+    client = client_for(real_app)
+
+    refused = [client.post("/v1/leads", json={}, headers={"X-API-Key": reader}) for _ in range(10)]
+    limited = client.get("/v1/leads", headers=tenant.headers)
+
+    assert [r.status_code for r in refused] == [403] * 10
+    assert [int(r.headers["x-ratelimit-remaining"]) for r in refused] == list(range(9, -1, -1))
+    assert refused[0].headers["x-ratelimit-limit"] == "60"
+    assert_error(limited, 429, "rate_limited")
