@@ -125,7 +125,8 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
     ]
     changes = [(lead, _initial(lead)) for lead in created]
     for model, values in (
-        (Lead, [lead.__data__ for lead in created]),
+        # Every column in every row: a multi-row INSERT takes its columns from the first row.
+        (Lead, [{f.name: getattr(lead, f.name) for f in Lead._meta.sorted_fields} for lead in created]),
         (LeadTag, tags),
         (LeadEvent, [_event(caller, lead, "created", change) for lead, change in changes]),
     ):
