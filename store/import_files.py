@@ -18,8 +18,9 @@ from store.models import ImportChunk
 CHUNK_BYTES = 1024 * 1024
 
 
-def rechunk(blocks: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
+def rechunk(blocks: Iterable[bytes], size: int | None = None) -> Iterator[bytes]:
     """Regroup the network's small blocks into chunks of ``size`` bytes (the last may be less)."""
+    size = size or CHUNK_BYTES
     buffer = bytearray()
     for block in blocks:
         buffer += block

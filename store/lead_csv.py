@@ -1,9 +1,10 @@
 """Leads in CSV: how an import file's header and cells map to lead fields, and the cell rules
-the export (`handlers.lead_csv`) shares with it.
+the export (`handlers.exports`) shares with it.
 
 Import files:
-- UTF-8 (an Excel byte-order mark is fine), comma-separated, RFC 4180 quoting; the first record
-  is the header. Row numbers count records as a spreadsheet shows them: the header is row 1.
+- UTF-8 (an Excel byte-order mark is fine; other encodings are refused at upload), comma-
+  separated, RFC 4180 quoting, strictly (a stray quote stops the import at its row); the first
+  record is the header. Row numbers count records as a spreadsheet shows them: header = row 1.
 - Header names are the fields of ``LeadCreate`` in camelCase or snake_case, case-insensitively
   (``firstName``, ``first_name``, ``FirstName``). ``email``, ``firstName`` and ``lastName`` are
   required. ``customFields.<key>`` (or ``custom_fields.<key>``) columns set one custom field

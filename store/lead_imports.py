@@ -230,7 +230,7 @@ def run_import(job: Job) -> dict[str, Any]:
 
 def _process(job: Job, record: LeadImport) -> None:
     text, raw = import_files.open_text(record.tenant_id, record.id)
-    reader = csv.reader(text)
+    reader = csv.reader(text, strict=True)  # a stray quote is an error with a row number, not a guess
     seen = 0  # data records read, blank ones included
     try:
         header = lead_csv.parse_header(next(reader, []))
