@@ -13,10 +13,10 @@ import datetime as dt
 from typing import Any
 
 import peewee
-from email_validator import EmailNotValidError, validate_email
 
 from store import audit, roles
 from store.db import is_postgres, reading, transaction
+from store.emails import is_valid_email
 from store.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from store.ids import new_id
 from store.models import User, utcnow
@@ -33,10 +33,8 @@ def normalize_email(email: str) -> str:
 
 
 def _check_email(email: str) -> None:
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValidationFailed([FieldError("email", "Invalid email format")]) from exc
+    if not is_valid_email(email):
+        raise ValidationFailed([FieldError("email", "Invalid email format")])
 
 
 def _check_password(password: str) -> None:

@@ -4,7 +4,8 @@ Every response is checked for server errors, undeclared status codes, content ty
 and schema conformance; negative (schema-violating) requests must be rejected, and
 schema-valid ones accepted. Some values are valid only by meaning, which no schema can say: a
 cursor must be one the server issued, ``assignedTo`` must name a user of the tenant, a key's
-``expiresAt`` must lie in the future and its scopes must suit its type. For schema-valid cases
+``expiresAt`` must lie in the future and its scopes must suit its type, and text must be
+storable Unicode (no NUL, no lone surrogates: PostgreSQL cannot hold them). For schema-valid cases
 only, the hook below makes those values meaningful; negative cases keep whatever the fuzzer
 made. Each of those rules has its own explicit test in tests/handlers.
 """
@@ -38,11 +39,22 @@ def api_schema(app: Any, fuzz_tenant: SeededTenant) -> Any:
             case.query.pop("cursor", None)
             if "assignedTo" in case.query:
                 case.query["assignedTo"] = fuzz_tenant.owner_id
+        case.body = _storable(case.body)
         if isinstance(case.body, dict):
             _make_meaningful(case.operation.path, case.body, fuzz_tenant)
         return case
 
     return loaded
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return "".join(c for c in value if c != "\x00" and not 0xD800 <= ord(c) <= 0xDFFF)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _make_meaningful(path: str, body: dict[str, Any], tenant: SeededTenant) -> None:
