@@ -13,9 +13,22 @@ ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 16
 
 
-def new_id() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(ID_LENGTH))
+# Bytes below this map evenly onto the 62 characters (4 x 62 = 248); the rest are dropped
+# (rejection sampling), so every character stays uniformly random.
+_UNBIASED = 4 * len(ALPHABET)
 
 
 def random_token(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    """``length`` uniformly random base62 characters from the OS CSPRNG.
+
+    One ``token_bytes`` call per token rather than one ``secrets.choice`` per character: a bulk
+    import mints several IDs per lead, and this is ~10x cheaper.
+    """
+    chars: list[str] = []
+    while len(chars) < length:
+        chars += [ALPHABET[b % len(ALPHABET)] for b in secrets.token_bytes(length + 8) if b < _UNBIASED]
+    return "".join(chars[:length])
+
+
+def new_id() -> str:
+    return random_token(ID_LENGTH)
