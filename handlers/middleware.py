@@ -111,7 +111,9 @@ class BodyLimit:
 
         streamed = route is not None and route.streamed
         if declared is None and _header(scope, b"transfer-encoding") is not None and not streamed:
-            scope, counting_receive = await self._buffered(scope, counting_receive)
+            scope, replayed = await self._buffered(scope, counting_receive)
+            await self.app(scope, replayed, send)
+            return
         await self.app(scope, counting_receive, send)
 
     @staticmethod

@@ -54,7 +54,7 @@ def test_seeded_keys_have_the_documented_format(tenant: SeededTenant) -> None:
 def test_only_the_sha256_is_stored(tenant: SeededTenant) -> None:
     issued = api_keys.create_key(principal(tenant.live_key), name="hashed", scopes=["read:leads"])
 
-    row: tuple[Any, ...] = (
+    row: Any = (
         ApiKey.select()
         .where((ApiKey.tenant_id == tenant.id) & (ApiKey.id == issued.record.id))
         .tuples()

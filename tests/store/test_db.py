@@ -48,7 +48,7 @@ def test_sqlite_pragmas_are_in_effect(app: Any, pragma: str, expected: Any) -> N
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite locking")
 def test_sqlite_write_transactions_take_the_lock_up_front(app: Any) -> None:
-    assert db.database.obj._lock_type == "IMMEDIATE"  # type: ignore[attr-defined]
+    assert db.database.obj._lock_type == "IMMEDIATE"
 
 
 def test_backend_matches_the_url(app: Any) -> None:

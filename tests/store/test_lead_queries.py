@@ -137,7 +137,8 @@ def test_q_is_case_insensitive_over_company(caller: Principal, query: str) -> No
     ],
 )
 def test_q_searches_each_field(caller: Principal, field: str, value: str, query: str) -> None:
-    hit = make(caller, **{field: value})
+    values: dict[str, Any] = {field: value}
+    hit = make(caller, **values)
     make(caller, title="Zelda Quincy Initech Berg", message="zelda.unique")  # other fields are not searched
     assert ids(caller, q=query) == [hit.id]
 
