@@ -82,9 +82,8 @@ def _oldest_by_email(caller: Principal, keys: set[str]) -> dict[str, str]:
             & Lead.email_normalized.in_(sorted(keys))
         )
         .order_by(Lead.created_at.desc(), Lead.id.desc())
-        .tuples()
     )
-    return {key: lead_id for lead_id, key in rows}  # the oldest comes last and wins
+    return {lead.email_normalized: lead.id for lead in rows}  # the oldest comes last and wins
 
 
 class _Batch:

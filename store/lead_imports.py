@@ -136,7 +136,7 @@ def get_import(caller: Principal, import_id: str) -> LeadImport:
 
 @reading
 def _load(tenant_id: str, import_id: str) -> LeadImport | None:
-    return LeadImport.select().where(_key(tenant_id, import_id)).first()  # type: ignore[no-any-return]
+    return LeadImport.select().where(_key(tenant_id, import_id)).first()
 
 
 @transaction
