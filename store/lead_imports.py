@@ -82,6 +82,8 @@ def _check_header(first: bytes) -> None:
 
 
 def _check_utf8(decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, final: bool = False) -> None:
+    if b"\x00" in chunk:  # text columns cannot store it (PostgreSQL refuses it outright)
+        raise BadRequest(f"The CSV file must not contain NUL bytes (offset {offset + chunk.index(0)})")
     try:
         decoder.decode(chunk, final)
     except UnicodeDecodeError as exc:

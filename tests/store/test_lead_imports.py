@@ -53,6 +53,7 @@ def test_an_upload_is_stored_in_chunks_and_queued(
     [
         (b"", ValidationFailed),
         (b"nope\n", ValidationFailed),
+        (b"email,firstName,lastName\na\x00@example.com,A,B\n", BadRequest),
         (b"email,firstName,lastName\n\xff\n", BadRequest),
     ],
 )
