@@ -1,8 +1,9 @@
 """Duplicate detection: the ``dedup`` job and the stored matches it leaves behind.
 
 Every lead creation (API, capture, import) enqueues a ``dedup`` job in its own transaction
-(`enqueue_detection`); the worker then compares the lead with the others of its tenant and
-environment. Three rules, each recorded as a reason:
+(`enqueue_detection`), and so does a change to a field the rules read (`MATCHED_FIELDS`); the
+worker then compares the lead with the others of its tenant and environment. Three rules, each
+recorded as a reason:
 
 - ``email``: the same `lead_rules.normalize_email` key (case and outer whitespace ignored,
   ``+tag`` dropped for every domain, dots dropped for gmail.com / googlemail.com);
@@ -30,6 +31,8 @@ from store.models import Job, Lead, LeadDuplicate, utcnow
 
 KIND = "dedup"
 EMAIL, PHONE, NAME_COMPANY = "email", "phone", "name_company"
+# Lead columns the rules read: changing one (PATCH, onDuplicate=update) re-runs detection.
+MATCHED_FIELDS = frozenset({"email", "phone", "first_name", "last_name", "company"})
 _LEGAL_EN = ("inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc", "pty")
 _LEGAL_EU = ("gmbh", "ag", "kg", "sa", "sas", "sarl", "bv", "nv", "srl", "spa", "oy", "ab", "as")
 LEGAL_FORMS = frozenset(_LEGAL_EN + _LEGAL_EU)

@@ -167,6 +167,8 @@ def update_lead(caller: Principal, lead_id: str, fields: dict[str, Any]) -> Lead
     if "tags" in changes:
         _sync_tags(lead)
     _record(caller, lead, "updated", changes)
+    if changes.keys() & duplicates.MATCHED_FIELDS:  # its duplicates may have changed too
+        duplicates.enqueue_detection(lead)
     return lead
 
 

@@ -285,3 +285,25 @@ def test_duplicates_need_read_scope(client: TestClient, tenant: SeededTenant) ->
     ).json()["data"]["key"]
     response = client.get(f"/v1/leads/{lead['id']}/duplicates", headers={"X-API-Key": key})
     assert_error(response, 403, "insufficient_permissions")
+
+
+def test_changing_a_matched_field_re_runs_detection(client: TestClient, tenant: SeededTenant) -> None:
+    email = f"pat.{uuid.uuid4().hex[:6]}@example.com"
+    original = create(client, tenant, email=email)
+    other = create(client, tenant)
+    drain(tenant)
+    assert duplicates_of(client, tenant, other["id"]) == {}
+
+    patch = client.patch(f"/v1/leads/{other['id']}", json={"email": email.upper()}, headers=tenant.headers)
+    assert patch.status_code == 200
+    drain(tenant)
+    assert duplicates_of(client, tenant, other["id"]) == {original["id"]: ["email"]}
+    assert get(client, tenant, other["id"])["duplicateOf"] == original["id"]
+
+    client.patch(
+        f"/v1/leads/{other['id']}", json={"email": "someone.else@example.com"}, headers=tenant.headers
+    )
+    client.patch(f"/v1/leads/{other['id']}", json={"score": 5}, headers=tenant.headers)  # no re-check needed
+    assert drain(tenant) == 1
+    assert duplicates_of(client, tenant, original["id"]) == {}
+    assert get(client, tenant, other["id"])["duplicateOf"] is None
