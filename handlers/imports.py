@@ -3,7 +3,7 @@
 The import handler is ``async`` and takes no ``body`` argument on purpose: Connexion reads the
 whole body into memory for any handler that names it, and a CSV upload may be 100 MB. Instead,
 a CSV body is pulled from the ASGI ``receive`` block by block by the store, in a worker thread
-(`lead_imports.receive_csv`), and written to the database in 1 MiB chunks as it arrives. A JSON
+(`import_uploads.receive_csv`), and written to the database in 1 MiB chunks as it arrives. A JSON
 body has already been parsed and checked by Connexion's validator (an array of at most 1,000
 objects), which replays it to us; each item is then checked on its own by the store.
 """
@@ -24,7 +24,7 @@ from handlers import envelope, presenters
 from handlers.middleware import RouteLimit
 from handlers.security import principal_of
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
-from store import lead_import, lead_imports
+from store import import_uploads, lead_import, lead_imports
 from store.errors import BadRequest
 from store.lead_import import RowOutcome
 from store.models import LeadImport
@@ -114,7 +114,7 @@ async def import_leads(
     receive = current_receive._get_current_object()  # the real callable, usable from any thread
     if request.mimetype == "text/csv":
         record = await anyio.to_thread.run_sync(
-            lead_imports.receive_csv, caller, _blocking_body(receive), on_duplicate
+            import_uploads.receive_csv, caller, _blocking_body(receive), on_duplicate
         )
         body, status = envelope.ok(present(record), 202, "Import accepted")
         return body, status, {"Location": f"/v1/imports/{record.id}"}

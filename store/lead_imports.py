@@ -1,6 +1,8 @@
-"""CSV imports as background jobs: receive the file, queue it, process it row batch by batch.
+"""CSV imports as background jobs: the import record, its status, and the job that processes
+its file row batch by batch.
 
-Life of an import: ``uploading`` (the file streams into `store.import_files`) -> ``queued``
+Life of an import: ``uploading`` (`store.import_uploads` streams the file into
+`store.import_files`) -> ``queued``
 (the job is enqueued in the same transaction, `store.jobs`) -> ``processing`` -> ``completed``
 or ``failed``. The file is deleted when the import ends.
 
@@ -12,17 +14,13 @@ commit the same rows twice. Errors are kept per row (header = row 1), the first 
 
 from __future__ import annotations
 
-import codecs
 import csv
-import dataclasses
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from store import import_files, jobs, lead_csv, lead_import
 from store.db import reading, transaction
-from store.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
-from store.ids import new_id
+from store.errors import Conflict, FieldError, NotFound
 from store.models import Job, LeadImport, utcnow
 from store.principals import Principal
 
@@ -31,93 +29,12 @@ JOB_KIND = "lead_import"
 MAX_ERRORS = 1000
 
 
-def _key(tenant_id: str, import_id: str) -> Any:
+def record_key(tenant_id: str, import_id: str) -> Any:
     return (LeadImport.tenant_id == tenant_id) & (LeadImport.id == import_id)
-
-
-def _snapshot(caller: Principal) -> dict[str, Any]:
-    return {**dataclasses.asdict(caller), "scopes": sorted(caller.scopes)}
 
 
 def _principal(record: LeadImport) -> Principal:
     return Principal(**{**record.actor, "scopes": frozenset(record.actor["scopes"])})
-
-
-@transaction
-def _begin(caller: Principal, on_duplicate: str) -> LeadImport:
-    now = utcnow()
-    return LeadImport.create(
-        tenant_id=caller.tenant_id, id=new_id(), environment=caller.environment, status=UPLOADING,
-        on_duplicate=on_duplicate, actor=_snapshot(caller), errors=[], created_at=now, updated_at=now,
-    )  # fmt: skip
-
-
-@transaction
-def _discard(tenant_id: str, import_id: str) -> None:
-    import_files.delete(tenant_id, import_id)
-    LeadImport.delete().where(_key(tenant_id, import_id)).execute()
-
-
-@transaction
-def _queue(record: LeadImport, size: int) -> LeadImport:
-    job = jobs.enqueue(record.tenant_id, JOB_KIND, {"importId": record.id})
-    record.status, record.size_bytes, record.job_id, record.updated_at = QUEUED, size, job.id, utcnow()
-    record.save()
-    return record
-
-
-def _check_header(first: bytes) -> None:
-    """Refuse at once a file whose header is not UTF-8 or names unknown columns."""
-    line = first.split(b"\n", 1)[0]
-    try:
-        text = codecs.decode(line, "utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadRequest("The CSV file must be UTF-8 encoded") from exc
-    header = next(csv.reader(io.StringIO(text)), [])
-    if not any(name.strip() for name in header):
-        raise ValidationFailed([FieldError("header", "The first row must name the columns")])
-    columns = lead_csv.parse_header(header)
-    if columns and isinstance(columns[0], FieldError):
-        raise ValidationFailed([e for e in columns if isinstance(e, FieldError)])
-
-
-def _check_utf8(decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, final: bool = False) -> None:
-    if b"\x00" in chunk:  # text columns cannot store it (PostgreSQL refuses it outright)
-        raise BadRequest(f"The CSV file must not contain NUL bytes (offset {offset + chunk.index(0)})")
-    try:
-        decoder.decode(chunk, final)
-    except UnicodeDecodeError as exc:
-        raise BadRequest(
-            f"The CSV file must be UTF-8 encoded (invalid byte at offset {offset + exc.start})"
-        ) from exc
-
-
-def receive_csv(caller: Principal, blocks: Iterable[bytes], on_duplicate: str) -> LeadImport:
-    """Store an uploaded CSV file as it streams in, then queue its import.
-
-    Not one transaction: each chunk commits on its own, so no write lock is held while the
-    client uploads. The whole file is checked to be UTF-8 on the way (cheap, and it keeps a
-    half-imported file from ever happening for that reason). If anything fails (encoding, a bad
-    header, the size cap, a dropped connection) the partial upload is removed and the error
-    propagates.
-    """
-    record = _begin(caller, on_duplicate)
-    size = 0
-    utf8 = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for seq, chunk in enumerate(import_files.rechunk(blocks)):
-            if seq == 0:
-                _check_header(chunk)
-            _check_utf8(utf8, chunk, size)
-            import_files.append(caller.tenant_id, record.id, seq, chunk)
-            size += len(chunk)
-        _check_utf8(utf8, b"", size, final=True)
-        if size == 0:
-            raise ValidationFailed([FieldError("body", "The CSV file is empty: a header row is required")])
-        return _queue(record, size)
-    except BaseException:
-        _discard(caller.tenant_id, record.id)
-        raise
 
 
 @reading
@@ -125,7 +42,7 @@ def get_import(caller: Principal, import_id: str) -> LeadImport:
     record = (
         LeadImport.select()
         .where(
-            _key(caller.tenant_id, import_id)
+            record_key(caller.tenant_id, import_id)
             & (LeadImport.environment == caller.environment)
             & (LeadImport.status != UPLOADING)
         )
@@ -138,14 +55,14 @@ def get_import(caller: Principal, import_id: str) -> LeadImport:
 
 @reading
 def _load(tenant_id: str, import_id: str) -> LeadImport | None:
-    return LeadImport.select().where(_key(tenant_id, import_id)).first()
+    return LeadImport.select().where(record_key(tenant_id, import_id)).first()
 
 
 @transaction
 def _start(record: LeadImport) -> None:
     now = utcnow()
     LeadImport.update(status=PROCESSING, started_at=record.started_at or now, updated_at=now).where(
-        _key(record.tenant_id, record.id) & LeadImport.status.in_((QUEUED, PROCESSING))
+        record_key(record.tenant_id, record.id) & LeadImport.status.in_((QUEUED, PROCESSING))
     ).execute()
 
 
@@ -163,7 +80,7 @@ def _end(
     if found:
         values.update({LeadImport.errors: found, LeadImport.error_count: len(found)})
     LeadImport.update(values).where(
-        _key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING)
+        record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING)
     ).execute()
     import_files.delete(record.tenant_id, record.id)
 
@@ -177,7 +94,7 @@ def _commit(record: LeadImport, rows: Sequence[Numbered], consumed: int, bytes_d
     claimed = (
         LeadImport.update(rows_done=record.rows_done + consumed, bytes_done=bytes_done, updated_at=utcnow())
         .where(
-            _key(record.tenant_id, record.id)
+            record_key(record.tenant_id, record.id)
             & (LeadImport.rows_done == record.rows_done)
             & (LeadImport.status == PROCESSING)
         )

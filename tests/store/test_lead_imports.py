@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from store import import_files, jobs, lead_import, lead_imports
+from store import import_files, import_uploads, jobs, lead_import, lead_imports
 from store.errors import BadRequest, Conflict, ValidationFailed
 from store.models import ImportChunk, Lead, LeadImport
 from tests.conftest import SeededTenant
@@ -23,7 +23,7 @@ def receive(tenant: SeededTenant, text: str, blocks: int = 7) -> LeadImport:
     data = text.encode()
     step = max(1, len(data) // blocks)
     pieces = [data[i : i + step] for i in range(0, len(data), step)]  # as the network delivers it
-    return lead_imports.receive_csv(principal(tenant.live_key), iter(pieces), "update")
+    return import_uploads.receive_csv(principal(tenant.live_key), iter(pieces), "update")
 
 
 def claim(tenant: SeededTenant) -> Any:
@@ -40,7 +40,7 @@ def test_an_upload_is_stored_in_chunks_and_queued(
 ) -> None:
     monkeypatch.setattr(import_files, "CHUNK_BYTES", 64)
     text = HEADER + csv_rows(10)
-    record = lead_imports.receive_csv(principal(tenant.live_key), iter([text.encode()]), "allow")
+    record = import_uploads.receive_csv(principal(tenant.live_key), iter([text.encode()]), "allow")
 
     assert (record.status, record.size_bytes, record.on_duplicate) == ("queued", len(text), "allow")
     chunks = list(ImportChunk.select().where(ImportChunk.import_id == record.id).order_by(ImportChunk.seq))
@@ -59,7 +59,7 @@ def test_an_upload_is_stored_in_chunks_and_queued(
 )
 def test_a_refused_upload_leaves_nothing(tenant: SeededTenant, text: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
-        lead_imports.receive_csv(principal(tenant.live_key), iter([text]), "update")
+        import_uploads.receive_csv(principal(tenant.live_key), iter([text]), "update")
     assert not LeadImport.select().where(LeadImport.tenant_id == tenant.id).exists()
     assert not ImportChunk.select().where(ImportChunk.tenant_id == tenant.id).exists()
 
@@ -70,7 +70,7 @@ def test_an_interrupted_upload_leaves_nothing(tenant: SeededTenant) -> None:
         raise ConnectionResetError("client went away")
 
     with pytest.raises(ConnectionResetError):
-        lead_imports.receive_csv(principal(tenant.live_key), dropped(), "update")
+        import_uploads.receive_csv(principal(tenant.live_key), dropped(), "update")
     assert not LeadImport.select().where(LeadImport.tenant_id == tenant.id).exists()
 
 
@@ -134,3 +134,17 @@ def test_malformed_csv_stops_the_import_with_a_row_number(tenant: SeededTenant) 
     done = LeadImport.get_by_id((tenant.id, record.id))
     assert done.status == "failed" and "row 4" in done.message
     assert leads_count(tenant) == 0  # the batch in flight was not committed
+
+
+def test_an_upload_abandoned_by_a_crash_is_cleaned_up_by_a_later_one(tenant: SeededTenant) -> None:
+    caller = principal(tenant.live_key)
+    abandoned = import_uploads._begin(caller, "update")
+    import_files.append(tenant.id, abandoned.id, 0, b"email,firstName,lastName\n")
+    LeadImport.update(created_at=abandoned.created_at - import_uploads.ABANDONED_AFTER).where(
+        LeadImport.id == abandoned.id
+    ).execute()
+
+    receive(tenant, HEADER + csv_rows(1))
+
+    assert not LeadImport.select().where(LeadImport.id == abandoned.id).exists()
+    assert not ImportChunk.select().where(ImportChunk.import_id == abandoned.id).exists()
