@@ -94,6 +94,10 @@ def start(name: str, database_url: str, tenant_id: str, logdir: Path, extra_env:
         # limiter still runs (its cost is Leadpipe's), with budgets the load cannot exhaust.
         "LEADPIPE_RATE_LIMIT_PER_IP": "off",
         "LEADPIPE_RATE_LIMITS": "enterprise=10000000/1000000",
+        # No in-process job worker: the duplicate checks that creates enqueue would otherwise run
+        # during the next target's round on the same database and be billed to it. Creates are
+        # measured as the request path (which enqueues the job), not the background work.
+        "LEADPIPE_WORKER_THREADS": "0",
         **extra_env,
     }
     log = logdir / f"{name}-{port}.log"
