@@ -18,6 +18,7 @@ from typing import Any
 
 import peewee
 
+from store import bulk
 from store.db import reading
 from store.ids import new_id
 from store.models import AuditEvent, utcnow
@@ -61,8 +62,7 @@ def record_many(
     a few multi-row INSERTs instead of one statement per event."""
     now = utcnow()
     rows = [_row(caller, action, resource_type, rid, changes, now) for rid, changes in entries]
-    for batch in peewee.chunked(rows, 100):
-        AuditEvent.insert_many(batch).execute()
+    bulk.insert_rows(AuditEvent, rows)
 
 
 def _row(

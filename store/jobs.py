@@ -34,6 +34,7 @@ from typing import Any
 
 import peewee
 
+from store import bulk
 from store.db import is_postgres, reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
@@ -94,8 +95,7 @@ def enqueue_many(
     the caller's transaction, like `enqueue`."""
     now = utcnow()
     rows = [_row(tenant_id, kind, payload, now, max_attempts, now) for payload in payloads]
-    for batch in peewee.chunked(rows, 100):
-        Job.insert_many(batch).execute()
+    bulk.insert_rows(Job, rows)
 
 
 def _row(
@@ -117,6 +117,11 @@ def _row(
         "run_at": run_at,
         "created_at": now,
         "updated_at": now,
+        "locked_by": None,
+        "locked_until": None,
+        "last_error": None,
+        "result": None,
+        "finished_at": None,
     }
 
 

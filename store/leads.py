@@ -6,9 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import peewee
-
-from store import audit, duplicates
+from store import audit, bulk, duplicates
 from store.db import reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
@@ -130,8 +128,7 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
         (LeadTag, tags),
         (LeadEvent, [_event(caller, lead, "created", change) for lead, change in changes]),
     ):
-        for batch in peewee.chunked(values, 100):
-            model.insert_many(batch).execute()
+        bulk.insert_rows(model, values)
     # The same changes go to the audit log, in the same transaction: history and audit agree.
     audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
     # Committed with the leads, so no creation escapes duplicate detection (store/duplicates.py).
