@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from handlers import envelope
+from handlers import envelope, timestamps
 from handlers.context import app_state
 from handlers.presenters import to_camel
 from handlers.security import principal_of
 from store import audit
 from store.models import AuditEvent
-
-
-def _utc(value: str | None) -> dt.datetime | None:
-    # The spec has checked the RFC 3339 format; stored times are naive UTC.
-    if value is None:
-        return None
-    moment = dt.datetime.fromisoformat(value)
-    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def present(row: AuditEvent) -> dict[str, Any]:
@@ -54,8 +45,8 @@ def list_audit_events(
         actor_id=actor_id,
         resource_type=resource_type,
         resource_id=resource_id,
-        since=_utc(since),
-        until=_utc(until),
+        since=timestamps.parse(since, "since"),
+        until=timestamps.parse(until, "until"),
     )
     result = audit.list_events(
         principal_of(token_info), filters, limit=limit, cursor=cursor, codec=app_state().cursors

@@ -208,3 +208,16 @@ def test_sandbox_credentials_see_only_sandbox_events(client: TestClient, tenant:
     sandbox_view = assert_ok(client.get("/v1/audit-events", headers=tenant.sandbox_headers))
     assert [e["resourceId"] for e in sandbox_view] == [sandbox_lead["id"]]
     assert {e["resourceId"] for e in events(client, tenant)} == {live_lead["id"], sandbox_lead["id"]}
+
+
+@pytest.mark.parametrize(
+    ("bound", "status"), [("0001-01-01T00:00:00+01:00", 422), ("2026-01-01t00:00:00z", 200)]
+)
+def test_odd_but_rfc3339_bounds_parse_or_422_never_500(
+    client: TestClient, tenant: SeededTenant, bound: str, status: int
+) -> None:
+    response = client.get("/v1/audit-events", params={"since": bound}, headers=tenant.headers)
+    if status == 422:
+        assert_error(response, 422, "validation_error", "since")
+    else:
+        assert_ok(response)
