@@ -18,7 +18,7 @@ from handlers.context import request_id
 from handlers.identity import session_codec
 from handlers.ratelimit_middleware import note_principal
 from store import api_keys, sessions, users
-from store.errors import PermissionDenied
+from store.errors import PermissionDenied, Unauthenticated
 from store.principals import CAPTURE_SCOPE, Principal
 
 ON_BEHALF_OF = "x-on-behalf-of"
@@ -29,7 +29,19 @@ def _client(request: Any) -> tuple[str | None, str | None]:
     return (client[0] if client else None), request.headers.get("user-agent")
 
 
+def _one_credential(request: Any) -> None:
+    """Connexion accepts the first scheme that passes; a request carrying a bad credential
+    next to a good one must not pass on the good one, so two different credentials are 401."""
+    if request is None:
+        return
+    api_key = (request.headers.get("x-api-key") or "").strip()
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if api_key and scheme and (scheme.lower() != "bearer" or token.strip() != api_key):
+        raise Unauthenticated("Send one credential: X-API-Key or Authorization, not two different ones")
+
+
 async def _authorize(principal: Principal, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
+    _one_credential(request)
     required = list(required_scopes or [])
     # A recognised caller refused below still counts against (and is told) its rate limit.
     note_principal(request, principal)

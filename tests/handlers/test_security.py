@@ -223,3 +223,31 @@ def test_error_responses_never_echo_the_key(client: TestClient, tenant: SeededTe
     key = make_key(client, tenant.headers, scopes=["read:leads"])
     response = client.post("/v1/leads", json=lead_body(), headers={"X-API-Key": key["key"]})
     assert response.status_code == 403 and key["key"] not in response.text
+
+
+@pytest.mark.parametrize(
+    ("api_key", "bearer", "status"),
+    [
+        ("bad", "good", 401),
+        ("good", "bad", 401),
+        ("good", "other", 401),
+        ("good", "good", 200),
+    ],
+)
+def test_two_different_credentials_are_refused(
+    client: TestClient,
+    tenant: SeededTenant,
+    other_tenant: SeededTenant,
+    api_key: str,
+    bearer: str,
+    status: int,
+) -> None:
+    keys = {"good": tenant.live_key, "other": other_tenant.live_key, "bad": "lp_live_sk_" + "x" * 32}
+    headers = {"X-API-Key": keys[api_key], "Authorization": f"Bearer {keys[bearer]}"}
+
+    response = client.get("/v1/leads", headers=headers)
+
+    if status == 401:
+        assert_error(response, 401, "invalid_key")
+    else:
+        assert_ok(response)
