@@ -35,8 +35,7 @@ def _bootstrap() -> None:
     # One key, as promised: the sandbox key's secret is never shown (mint sandbox keys with
     # this one: POST /v1/api-keys {"environment": "sandbox", ...}).
     print(
-        "Created tenant 'default'. Its admin API key (shown once, store it now):\n"
-        f"  {provisioned.live_key}",
+        f"Created tenant 'default'. Its admin API key (shown once, store it now):\n  {provisioned.live_key}",
         flush=True,
     )
 

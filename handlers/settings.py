@@ -109,7 +109,9 @@ class Settings:
             validate_responses=_bool(env, "LEADPIPE_VALIDATE_RESPONSES", not production),
             db_pool_size=_int(env, "LEADPIPE_DB_POOL_SIZE", cls.db_pool_size, 1, 500),
             log_level=log_level,
-            session_ttl_seconds=_int(env, "LEADPIPE_SESSION_TTL_SECONDS", cls.session_ttl_seconds, 60, 30 * 86400),
+            session_ttl_seconds=_int(
+                env, "LEADPIPE_SESSION_TTL_SECONDS", cls.session_ttl_seconds, 60, 30 * 86400
+            ),
             login_max_failures_per_account=_int(
                 env, "LEADPIPE_LOGIN_MAX_FAILURES_PER_ACCOUNT", cls.login_max_failures_per_account, 1, 1000
             ),

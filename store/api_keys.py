@@ -17,8 +17,14 @@ import peewee
 
 from store import audit
 from store.db import reading, transaction
-from store.errors import DuplicateName, FieldError, NotFound, PermissionDenied, Unauthenticated
-from store.errors import ValidationFailed
+from store.errors import (
+    DuplicateName,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    ValidationFailed,
+)
 from store.ids import new_id, random_token
 from store.models import ApiKey, Tenant, utcnow
 from store.origins import normalize_origins
@@ -241,9 +247,7 @@ def get_key(caller: Principal, key_id: str) -> ApiKey:
 
 
 @reading
-def list_keys(
-    caller: Principal, *, limit: int, cursor: str | None, codec: CursorCodec
-) -> PageResult[ApiKey]:
+def list_keys(caller: Principal, *, limit: int, cursor: str | None, codec: CursorCodec) -> PageResult[ApiKey]:
     """Newest first, keyset-paginated on (created_at, id)."""
     fingerprint = codec.fingerprint("api_keys", {"env": caller.environment})
     query = ApiKey.select().where(_visible(caller))

@@ -102,9 +102,7 @@ def list_leads(
     descending = sort.startswith("-")
     sort_key = sort.lstrip("-")
     column = SORT_COLUMNS[sort_key]
-    fingerprint = codec.fingerprint(
-        "leads", {"env": caller.environment, "sort": sort, **asdict(filters)}
-    )
+    fingerprint = codec.fingerprint("leads", {"env": caller.environment, "sort": sort, **asdict(filters)})
     query = Lead.select().where(matching(caller, filters))
     if cursor is not None:
         value, lead_id = codec.decode(cursor, fingerprint)
@@ -113,9 +111,7 @@ def list_leads(
         query = query.where(key < position if descending else key > position)
     order = (column.desc(), Lead.id.desc()) if descending else (column.asc(), Lead.id.asc())
     rows = list(query.order_by(*order).limit(limit + 1))
-    return codec.page(
-        rows, limit, fingerprint, lambda lead: [_position(getattr(lead, column.name)), lead.id]
-    )
+    return codec.page(rows, limit, fingerprint, lambda lead: [_position(getattr(lead, column.name)), lead.id])
 
 
 @reading
@@ -125,9 +121,7 @@ def list_history(
     """Oldest first: a timeline reads forward."""
     lead = find_lead(caller, lead_id)
     fingerprint = codec.fingerprint("lead_history", {"lead": lead.id})
-    query = LeadEvent.select().where(
-        (LeadEvent.tenant_id == lead.tenant_id) & (LeadEvent.lead_id == lead.id)
-    )
+    query = LeadEvent.select().where((LeadEvent.tenant_id == lead.tenant_id) & (LeadEvent.lead_id == lead.id))
     if cursor is not None:
         occurred_at, event_id = codec.decode(cursor, fingerprint)
         position = (dt.datetime.fromisoformat(occurred_at), event_id)

@@ -134,7 +134,6 @@ def up(migrator, db):  # type: ignore[no-untyped-def]
     db.create_tables([Tenant, User, ApiKey, Lead, LeadTag, LeadEvent])
     # Names are unique among a tenant's *active* keys only: revoked keys free their name.
     db.execute_sql(
-        "CREATE UNIQUE INDEX api_keys_active_name ON api_keys (tenant_id, name) "
-        "WHERE revoked_at IS NULL"
+        "CREATE UNIQUE INDEX api_keys_active_name ON api_keys (tenant_id, name) WHERE revoked_at IS NULL"
     )
     db.execute_sql("CREATE INDEX api_keys_tenant_created ON api_keys (tenant_id, created_at, id)")
