@@ -130,7 +130,22 @@ def seed_leads(db: BenchDatabase, tenant_id: str, target: int) -> int:
         _seed_sqlite(db, tenant_id, start, start + target - have)
     else:
         _seed_postgres(db, tenant_id, start, start + target - have)
+    _recount(db, tenant_id)
     return target - have
+
+
+def _recount(db: BenchDatabase, tenant_id: str) -> None:
+    """Seeding bypasses the store, so bring the quota counter (store/lead_counts.py) in line."""
+    with _connect(db) as conn:
+        cursor = conn.cursor()
+        cursor.execute(f"DELETE FROM lead_counts WHERE tenant_id = {_ph(db)}", (tenant_id,))
+        cursor.execute(
+            "INSERT INTO lead_counts (tenant_id, environment, count) "
+            f"SELECT tenant_id, environment, COUNT(*) FROM leads WHERE tenant_id = {_ph(db)} "
+            "GROUP BY tenant_id, environment",
+            (tenant_id,),
+        )
+        conn.commit()
 
 
 def _seed_sqlite(db: BenchDatabase, tenant_id: str, start: int, stop: int) -> None:

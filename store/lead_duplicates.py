@@ -21,7 +21,7 @@ from typing import Any
 
 import peewee
 
-from store import audit, duplicates, leads
+from store import audit, duplicates, lead_counts, leads
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, ValidationFailed
 from store.lead_rules import normalize_email
@@ -92,7 +92,8 @@ def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
         (LeadEvent.tenant_id == target.tenant_id) & LeadEvent.lead_id.in_(ids)
     ).execute()
     LeadTag.delete().where((LeadTag.tenant_id == target.tenant_id) & LeadTag.lead_id.in_(ids)).execute()
-    Lead.delete().where((Lead.tenant_id == target.tenant_id) & Lead.id.in_(ids)).execute()
+    removed = Lead.delete().where((Lead.tenant_id == target.tenant_id) & Lead.id.in_(ids)).execute()
+    lead_counts.adjust(target.tenant_id, target.environment, -removed)
     duplicates.forget(target.tenant_id, ids)
     leads._record(caller, target, "merged", {**changes, "merged_lead_ids": [[], ids]})
     for source_id in ids:  # the audit trail says where each removed lead went

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from store import audit, bulk, duplicates
+from store import audit, bulk, duplicates, lead_counts
 from store.db import reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
@@ -133,6 +133,7 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
     audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
     # Committed with the leads, so no creation escapes duplicate detection (store/duplicates.py).
     duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
+    lead_counts.adjust(caller.tenant_id, caller.environment, len(created))
     return created
 
 
@@ -176,6 +177,7 @@ def delete_lead(caller: Principal, lead_id: str) -> Lead:
     for model in (LeadTag, LeadEvent):
         model.delete().where((model.tenant_id == lead.tenant_id) & (model.lead_id == lead.id)).execute()
     Lead.delete().where((Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)).execute()
+    lead_counts.adjust(lead.tenant_id, lead.environment, -1)
     duplicates.forget(lead.tenant_id, [lead.id])
     # The audit trail keeps who did what and when, but not the erased lead's values.
     audit.erase_values(lead.tenant_id, "lead", lead.id)

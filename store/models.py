@@ -298,3 +298,16 @@ class CaptureSubmission(BaseModel):
     class Meta:
         table_name = "capture_submissions"
         primary_key = peewee.CompositeKey("tenant_id", "api_key_id", "payload_hash")
+
+
+class LeadCount(BaseModel):
+    """How many leads a tenant holds per environment, kept in the transaction that adds or
+    removes them (`store.lead_counts`): the plan quota is checked against it, not a COUNT(*)."""
+
+    tenant_id = peewee.CharField(max_length=17)
+    environment = peewee.CharField(max_length=8)
+    count = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "lead_counts"
+        primary_key = peewee.CompositeKey("tenant_id", "environment")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from store import lead_counts
 from store.db import reading, transaction
 from store.errors import FieldError, NotFound, QuotaExceeded, ValidationFailed
-from store.models import Lead, Tenant
+from store.models import Tenant
 from store.principals import PLANS, Principal
 
 # requests per minute, burst. Enterprise has no fixed numbers: these apply until
@@ -70,7 +71,7 @@ def rate_limit_for(
 
 
 def _count_leads(tenant_id: str, environment: str) -> int:
-    return int(Lead.select().where((Lead.tenant_id == tenant_id) & (Lead.environment == environment)).count())
+    return lead_counts.current(tenant_id, environment)
 
 
 def check_lead_quota(caller: Principal, adding: int = 1) -> None:
