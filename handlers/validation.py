@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -106,6 +107,15 @@ class EnvelopeJSONBodyValidator(JSONRequestBodyValidator):
 
 
 class EnvelopeParameterValidator(ParameterValidator):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Compiled once per operation (handlers.fast_operations builds validators once), not
+        # per parameter per request.
+        self._query_checkers = {
+            p["name"]: Draft4Validator(p.get("schema", {}), format_checker=Draft4Validator.FORMAT_CHECKER)
+            for p in self.parameters.get("query", [])
+        }
+
     def validate_request(self, request: ConnexionRequest) -> None:
         for param in self.parameters.get("path", []):
             if self.validate_path_parameter(param, request):
@@ -125,10 +135,10 @@ class EnvelopeParameterValidator(ParameterValidator):
         unparseable += [
             FieldError(name, "Must not contain NUL characters") for name, v in raw_pairs if "\x00" in v
         ]
+        given = Counter(name for name, _ in raw_pairs)
         for name, param in declared.items():
             schema = param.get("schema", {})
-            raw = request.scope.get("query_string", b"")
-            if schema.get("type") != "array" and _count(raw, name) > 1:
+            if schema.get("type") != "array" and given[name] > 1:
                 unparseable.append(FieldError(name, "Must be given once"))
                 continue
             value = query.get(name)
@@ -136,8 +146,7 @@ class EnvelopeParameterValidator(ParameterValidator):
                 if param.get("required"):
                     invalid.append(FieldError(name, "Is required"))
                 continue
-            checker = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-            for error in checker.iter_errors(value):
+            for error in self._query_checkers[name].iter_errors(value):
                 target = unparseable if error.validator == "type" else invalid
                 target += [FieldError(name, e.message) for e in explain(error)]
         if unparseable:
@@ -153,11 +162,6 @@ class EnvelopeParameterValidator(ParameterValidator):
                 errors = Draft4Validator(param.get("schema", {})).iter_errors(value) if value else iter(())
                 found = [e.message for err in errors for e in explain(err)]
                 raise RequestInvalid([FieldError(name, message) for message in found or [error]])
-
-
-def _count(query_string: bytes, name: str) -> int:
-    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    return sum(1 for key, _ in pairs if key == name)
 
 
 class EnvelopeFormBodyValidator(FormDataValidator):

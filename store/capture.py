@@ -44,17 +44,10 @@ from store.principals import CAPTURE_SCOPE, Principal
 log = logging.getLogger("leadpipe.capture")
 
 COLLAPSE_WINDOW = dt.timedelta(minutes=10)
-PUBLIC_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "message",
-    "source",
-)
+# The pipeline's own fields (status, score, assignment, custom fields, tags) are never the
+# public's to set; everything else a client may write, a website form may too.
+PIPELINE_FIELDS = ("status", "score", "assigned_to", "custom_fields", "tags")
+PUBLIC_FIELDS = tuple(name for name in leads.WRITABLE if name not in PIPELINE_FIELDS)
 
 
 @dataclass(frozen=True)
