@@ -1,4 +1,4 @@
-"""The database's plan for Leadpipe's own list query (built by `store.lead_queries`, not retyped),
+"""The database's plan for Leadpipe's own list query (built by `store.leads.queries`, not retyped),
 recorded with each run so a slow list at 1M leads can be traced to its plan."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from bench.seed import LIST_Q, LIST_STATUS, BenchDatabase
 
 def explain_list(db: BenchDatabase, tenant_id: str) -> list[str]:
     from store import db as store_db
-    from store import lead_queries
+    from store.access.principals import Principal
+    from store.leads import queries as lead_queries
     from store.models import Lead
-    from store.principals import Principal
 
     store_db.bind(store_db.open_database(db.url))
     caller = Principal(

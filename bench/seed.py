@@ -135,7 +135,7 @@ def seed_leads(db: BenchDatabase, tenant_id: str, target: int) -> int:
 
 
 def _recount(db: BenchDatabase, tenant_id: str) -> None:
-    """Seeding bypasses the store, so bring the quota counter (store/lead_counts.py) in line."""
+    """Seeding bypasses the store, so bring the quota counter (store/limits/quotas.py) in line."""
     with _connect(db) as conn:
         cursor = conn.cursor()
         cursor.execute(f"DELETE FROM lead_counts WHERE tenant_id = {_ph(db)}", (tenant_id,))

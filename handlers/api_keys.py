@@ -8,9 +8,9 @@ from handlers import envelope, presenters, timestamps
 from handlers.context import app_state
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
-from store import api_keys
+from store.access.principals import Principal
 from store.errors import FieldError, ValidationFailed
-from store.principals import Principal
+from store.keys import api_keys
 
 # Seed 002's documented example asks for contacts scopes; a Leadpipe contact is a lead.
 SEED_SCOPE_ALIASES = {"read:contacts": "read:leads", "write:contacts": "write:leads"}

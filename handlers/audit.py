@@ -8,7 +8,7 @@ from handlers import envelope, timestamps
 from handlers.context import app_state
 from handlers.presenters import to_camel
 from handlers.security import principal_of
-from store import audit
+from store.audit import log as audit
 from store.models import AuditEvent
 
 

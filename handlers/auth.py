@@ -9,7 +9,7 @@ from connexion import request
 from handlers import envelope
 from handlers.context import request_id
 from handlers.identity import login_policy, session_codec
-from store import logins
+from store.users import signin as logins
 
 
 def login(body: dict[str, Any]) -> envelope.Reply:

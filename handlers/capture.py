@@ -1,7 +1,7 @@
 """Public capture endpoints: a website's contact form posts here with a publishable key.
 
 The operations declare ``security: []`` because the key may travel in the body (a plain HTML
-form cannot set headers) and Connexion authenticates before it parses bodies; `store.capture`
+form cannot set headers) and Connexion authenticates before it parses bodies; `store.capture.submissions`
 authenticates it instead. Spam control that needs no database runs here first: per client IP
 and per presented key rate limits, on the shared limiter (`handlers.ratelimit`).
 """
@@ -17,7 +17,7 @@ from handlers import envelope, presenters
 from handlers.context import app_state, request_id
 from handlers.ratelimit import Policy, Verdict
 from handlers.ratelimit_middleware import SLOT
-from store import capture
+from store.capture import submissions as capture
 from store.errors import RateLimited
 
 CORS_METHODS = "POST, OPTIONS"

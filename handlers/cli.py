@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 from handlers import cli_limits, worker
 from handlers.settings import ConfigError, Settings
-from store import db, tenants
+from store import db
+from store.access.principals import PLANS
 from store.errors import StoreError
-from store.principals import PLANS
+from store.tenants import lifecycle as tenants
 
 
 def _open(settings: Settings) -> None:

@@ -10,8 +10,10 @@ import json
 from typing import Any
 
 from handlers.settings import Settings
-from store import db, idempotency, plans
-from store.principals import PLANS
+from store import db
+from store.access.principals import PLANS
+from store.idempotency import replays as idempotency
+from store.limits import plans
 
 
 def add_commands(tenant_cmd: Any, commands: Any) -> None:

@@ -8,7 +8,7 @@ from handlers import envelope, presenters
 from handlers.context import app_state
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
-from store import lead_duplicates
+from store.duplicates import merge as lead_duplicates
 
 
 def get_lead_duplicates(

@@ -27,7 +27,8 @@ from starlette.responses import StreamingResponse
 from handlers.envelope import timestamp
 from handlers.leads import lead_filters
 from handlers.security import principal_of
-from store import lead_csv, lead_export
+from store.imports import csv_format
+from store.leads import export as lead_export
 from store.models import Lead
 
 COLUMNS = (
@@ -38,7 +39,7 @@ MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 def _text(value: str | None) -> str:
-    return lead_csv.guard(value) if value else ""
+    return csv_format.guard(value) if value else ""
 
 
 def row(lead: Lead) -> list[Any]:
@@ -57,7 +58,7 @@ def row(lead: Lead) -> list[Any]:
         lead.status,
         lead.score,
         lead.assigned_to or "",
-        _text(lead_csv.TAG_SEPARATOR.join(lead.tags or [])),
+        _text(csv_format.TAG_SEPARATOR.join(lead.tags or [])),
         _text(custom),
         getattr(lead, "duplicate_of", None) or "",
         timestamp(lead.created_at),

@@ -21,8 +21,8 @@ from typing import Any
 from connexion import request
 
 from handlers.context import app_state
-from store import idempotency
-from store.principals import Principal
+from store.access.principals import Principal
+from store.idempotency import replays as idempotency
 
 Body = dict[str, Any]
 HEADER = "idempotency-key"

@@ -10,8 +10,8 @@ import functools
 
 from handlers.context import app_state
 from handlers.settings import Settings
-from store.logins import LoginPolicy
-from store.sessions import SessionCodec
+from store.users.sessions import SessionCodec
+from store.users.signin import LoginPolicy
 
 
 @functools.cache

@@ -24,9 +24,11 @@ from handlers import envelope, presenters
 from handlers.middleware import RouteLimit
 from handlers.security import principal_of
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
-from store import import_uploads, lead_import, lead_imports
 from store.errors import BadRequest
-from store.lead_import import RowOutcome
+from store.imports import job as lead_imports
+from store.imports import rows as lead_import
+from store.imports import upload as import_uploads
+from store.imports.rows import RowOutcome
 from store.models import LeadImport
 
 

@@ -8,7 +8,9 @@ from handlers import envelope, presenters, timestamps
 from handlers.context import app_state
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
-from store import lead_duplicates, lead_queries, leads
+from store.duplicates import merge as lead_duplicates
+from store.leads import lifecycle as leads
+from store.leads import queries as lead_queries
 
 
 def lead_filters(

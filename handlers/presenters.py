@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from handlers.envelope import timestamp
-from store.api_keys import IssuedKey, key_status
+from store.keys.api_keys import IssuedKey, key_status
 from store.models import ApiKey, Lead, LeadEvent
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

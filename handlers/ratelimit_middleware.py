@@ -24,9 +24,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handlers.ratelimit import Limiter, Policy, Verdict
+from store.access.principals import Principal
 from store.errors import RateLimited
-from store.plans import rate_limit_for
-from store.principals import Principal
+from store.limits.plans import rate_limit_for
 
 SLOT = "leadpipe.ratelimit"
 PRINCIPAL = "leadpipe.principal"

@@ -17,9 +17,11 @@ from connexion.security import NO_VALUE, BearerSecurityHandler
 from handlers.context import request_id
 from handlers.identity import session_codec
 from handlers.ratelimit_middleware import note_principal
-from store import api_keys, sessions, users
+from store.access.principals import CAPTURE_SCOPE, Principal
 from store.errors import PermissionDenied, Unauthenticated
-from store.principals import CAPTURE_SCOPE, Principal
+from store.keys import api_keys
+from store.users import accounts as users
+from store.users import sessions
 
 ON_BEHALF_OF = "x-on-behalf-of"
 
@@ -83,8 +85,8 @@ async def publishable_key_auth(
     apikey: str, required_scopes: list[str] | None = None, request: Any = None
 ) -> dict[str, Any]:
     """The ``publishableKey`` scheme, should an operation ever require it in its ``security``
-    (public capture authenticates in the store instead, see `store.capture`)."""
-    from store.capture import publishable_key
+    (public capture authenticates in the store instead, see `store.capture.submissions`)."""
+    from store.capture.submissions import publishable_key
 
     principal, _ = await anyio.to_thread.run_sync(publishable_key, apikey)
     return {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}

@@ -11,8 +11,8 @@ from handlers.envelope import timestamp
 from handlers.ratelimit import Policy, Verdict
 from handlers.ratelimit_middleware import tenant_identifiers, tenant_policy
 from handlers.security import principal_of
-from store import plans
-from store.principals import Principal
+from store.access.principals import Principal
+from store.limits import plans
 
 
 def get_tenant(token_info: dict[str, Any]) -> envelope.Reply:

@@ -9,8 +9,8 @@ from handlers.context import app_state
 from handlers.idempotency import idempotent
 from handlers.presenters import to_snake
 from handlers.security import principal_of
-from store import users
 from store.models import User
+from store.users import accounts as users
 
 
 def present(row: User) -> dict[str, Any]:

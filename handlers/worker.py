@@ -1,4 +1,4 @@
-"""The loop that runs queued jobs (`store.jobs`): in a thread of ``leadpipe serve`` by default,
+"""The loop that runs queued jobs (`store.jobs.queue`): in a thread of ``leadpipe serve`` by default,
 or on its own as ``leadpipe worker`` (as many processes as you like: claiming never hands one
 job to two workers).
 
@@ -17,14 +17,14 @@ import threading
 import time
 import uuid
 
-from store import jobs
 from store.errors import StoreError
+from store.jobs import queue as jobs
 from store.models import Job
 
 log = logging.getLogger("leadpipe.worker")
 
 # Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
-JOB_MODULES: tuple[str, ...] = ("store.duplicates", "store.lead_imports")
+JOB_MODULES: tuple[str, ...] = ("store.duplicates.detection", "store.imports.job")
 
 IDLE_POLL_SECONDS = 1.0
 BATCH = 10

@@ -181,7 +181,7 @@ class LoginFailure(BaseModel):
 
 
 class Job(BaseModel):
-    """A durable background job (see `store.jobs`): committed with the rows it is about."""
+    """A durable background job (see `store.jobs.queue`): committed with the rows it is about."""
 
     tenant_id = peewee.CharField(max_length=17)
     id = peewee.CharField(max_length=17)
@@ -302,7 +302,7 @@ class CaptureSubmission(BaseModel):
 
 class LeadCount(BaseModel):
     """How many leads a tenant holds per environment, kept in the transaction that adds or
-    removes them (`store.lead_counts`): the plan quota is checked against it, not a COUNT(*)."""
+    removes them (`store.limits.quotas`): the plan quota is checked against it, not a COUNT(*)."""
 
     tenant_id = peewee.CharField(max_length=17)
     environment = peewee.CharField(max_length=8)

@@ -25,7 +25,8 @@ from starlette.testclient import TestClient
 
 from handlers.app import create_app
 from handlers.settings import Settings
-from store import db, tenants
+from store import db
+from store.tenants import lifecycle as tenants
 
 BACKEND = os.environ.get("LEADPIPE_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("LEADPIPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

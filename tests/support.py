@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from store import api_keys
+from store.access.principals import Principal
+from store.keys import api_keys
 from store.models import ApiKey, Lead, LeadEvent, LeadTag
-from store.principals import Principal
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from store.models import LoginFailure, User
-from store.sessions import SessionCodec
+from store.users.sessions import SessionCodec
 from tests.conftest import TEST_SECRET, SeededTenant, lead_body
 from tests.handlers.test_users import PASSWORD, create_user, sign_in, user_body
 from tests.support import TIMESTAMP, assert_error, assert_ok

@@ -18,8 +18,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers import cli
+from store.access.principals import SCOPES
 from store.models import Tenant
-from store.principals import SCOPES
 from tests.support import assert_error, assert_ok
 
 LEADPIPE = str(Path(sys.executable).parent / "leadpipe")

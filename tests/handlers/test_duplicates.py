@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers.worker import Worker
-from store import jobs
+from store.jobs import queue as jobs
 from store.models import Job, Lead, LeadDuplicate, LeadEvent, LeadTag
 from tests.conftest import SeededTenant, lead_body
 from tests.support import assert_error

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from store import lead_queries
+from store.leads import queries as lead_queries
 from tests.conftest import SPEC_PATH, SeededTenant, lead_body
 from tests.support import assert_error, assert_ok, row_counts
 

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers.exports import COLUMNS
-from store import lead_export
+from store.leads import export as lead_export
 from tests.conftest import SeededTenant, lead_body
 from tests.support import assert_error, assert_ok
 

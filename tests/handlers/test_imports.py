@@ -9,7 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers.worker import Worker
-from store import jobs, lead_imports
+from store.imports import job as lead_imports
+from store.jobs import queue as jobs
 from store.models import AuditEvent, ImportChunk, Job, Lead, LeadEvent, LeadImport, LeadTag
 from tests.conftest import SeededTenant, lead_body
 from tests.support import assert_error, assert_ok

@@ -17,7 +17,9 @@ from starlette.testclient import TestClient
 
 from handlers.app import create_app
 from handlers.settings import Settings
-from store import api_keys, db, plans
+from store import db
+from store.keys import api_keys
+from store.limits import plans
 from tests.conftest import SeededTenant
 from tests.ratelimit_support import BACKENDS, backend_url, random_ip, require_redis
 from tests.support import assert_error, principal

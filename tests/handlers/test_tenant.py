@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from store import api_keys, plans
+from store.keys import api_keys
+from store.limits import plans
 from tests.conftest import SeededTenant, lead_body
 from tests.support import assert_error, principal
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from handlers import worker
-from store import jobs
 from store.ids import new_id
+from store.jobs import queue as jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 

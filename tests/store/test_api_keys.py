@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from store import api_keys
+from store.access.principals import SCOPES
 from store.errors import DuplicateName, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from store.keys import api_keys
 from store.models import ApiKey, utcnow
 from store.pagination import CursorCodec
-from store.principals import SCOPES
 from tests.conftest import TEST_SECRET, SeededTenant
 from tests.support import principal
 

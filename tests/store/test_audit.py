@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from store import audit
+from store.audit import log as audit
 from store.db import transaction
 from store.models import AuditEvent
 from tests.conftest import SeededTenant

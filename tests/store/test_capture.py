@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from store import api_keys, capture
+from store.capture import submissions as capture
 from store.errors import AuthRequired, PermissionDenied, ValidationFailed
+from store.keys import api_keys
 from store.models import CaptureSubmission, Lead, utcnow
 from tests.conftest import SeededTenant
 from tests.support import principal

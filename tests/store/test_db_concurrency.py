@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from playhouse.pool import PooledSqliteDatabase
 
-from store import db, leads
+from store import db
+from store.leads import lifecycle as leads
 from store.models import Lead
 from tests.conftest import BACKEND, SeededTenant
 from tests.support import principal

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from store import duplicates, leads
+from store.duplicates import detection as duplicates
+from store.leads import lifecycle as leads
 from store.models import Lead, LeadDuplicate
 from tests.conftest import SeededTenant, lead_body
 from tests.support import principal

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from store import idempotency
 from store.errors import IdempotencyConflict, Unavailable
+from store.idempotency import replays as idempotency
 from store.models import IdempotencyRecord, utcnow
 from tests.conftest import SeededTenant
 

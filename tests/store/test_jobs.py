@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from handlers.worker import Worker
-from store import jobs
 from store.db import transaction
 from store.ids import new_id
+from store.jobs import queue as jobs
 from store.models import Job, utcnow
 
 SEEN: Counter[str] = Counter()

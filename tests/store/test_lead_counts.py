@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from store import lead_counts, lead_duplicates, lead_import, leads
+from store.duplicates import merge as lead_duplicates
+from store.imports import rows as lead_import
+from store.leads import lifecycle as leads
+from store.limits import quotas
 from store.models import Lead
 from tests.conftest import SeededTenant
 from tests.support import principal
@@ -33,14 +36,14 @@ def test_counter_follows_create_import_merge_and_delete(tenant: SeededTenant) ->
         live, [{"email": "imp@example.com", "firstName": "I", "lastName": "M"}, {"email": "bad"}], "allow"
     )
     assert [o.status for o in outcomes].count("created") == 1
-    assert lead_counts.current(tenant.id, "live") == 4
+    assert quotas.current(tenant.id, "live") == 4
 
     lead_duplicates.merge_leads(live, first.id, [second.id, third.id])
     leads.delete_lead(live, first.id)
 
-    assert lead_counts.current(tenant.id, "live") == stored(tenant.id, "live") == 1
-    assert lead_counts.current(tenant.id, "sandbox") == stored(tenant.id, "sandbox") == 1
+    assert quotas.current(tenant.id, "live") == stored(tenant.id, "live") == 1
+    assert quotas.current(tenant.id, "sandbox") == stored(tenant.id, "sandbox") == 1
 
 
 def test_a_tenant_without_leads_counts_zero(tenant: SeededTenant) -> None:
-    assert lead_counts.current(tenant.id, "live") == 0
+    assert quotas.current(tenant.id, "live") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from store.errors import FieldError
-from store.lead_csv import Column, guard, parse_header, to_item, unguard
+from store.imports.csv_format import Column, guard, parse_header, to_item, unguard
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from store import lead_duplicates, leads
+from store.duplicates import merge as lead_duplicates
 from store.errors import Conflict
+from store.leads import lifecycle as leads
 from store.models import AuditEvent, Lead
 from tests.conftest import SeededTenant
 from tests.support import principal

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from store import lead_export, lead_schema, leads
 from store.db import database
-from store.lead_queries import LeadFilters
+from store.leads import export as lead_export
+from store.leads import lifecycle as leads
+from store.leads import schema as lead_schema
+from store.leads.queries import LeadFilters
 from tests.conftest import SeededTenant, lead_body
 from tests.support import principal
 

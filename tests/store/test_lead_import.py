@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import lead_import, lead_schema, leads
 from store.db import database
+from store.imports import rows as lead_import
+from store.leads import lifecycle as leads
+from store.leads import schema as lead_schema
 from store.models import Job, Lead, LeadEvent
 from tests.conftest import SeededTenant, lead_body
 from tests.support import principal

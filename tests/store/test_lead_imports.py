@@ -6,8 +6,12 @@ from typing import Any
 
 import pytest
 
-from store import import_files, import_uploads, jobs, lead_import, lead_imports
 from store.errors import BadRequest, Conflict, ValidationFailed
+from store.imports import chunks as import_files
+from store.imports import job as lead_imports
+from store.imports import rows as lead_import
+from store.imports import upload as import_uploads
+from store.jobs import queue as jobs
 from store.models import ImportChunk, Lead, LeadImport
 from tests.conftest import SeededTenant
 from tests.support import principal

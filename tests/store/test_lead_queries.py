@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from store import lead_queries, leads
+from store.access.principals import Principal
 from store.errors import BadRequest, NotFound
-from store.lead_queries import LeadFilters
+from store.leads import lifecycle as leads
+from store.leads import queries as lead_queries
+from store.leads.queries import LeadFilters
 from store.models import Lead
 from store.pagination import CursorCodec
-from store.principals import Principal
 from tests.conftest import TEST_SECRET, SeededTenant
 from tests.support import principal
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from store import lead_rules
 from store.errors import ValidationFailed
+from store.leads import rules as lead_rules
 from store.models import User
 from tests.conftest import SeededTenant
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from store import lead_schema
+from store.leads import schema as lead_schema
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from store import leads
 from store.errors import NotFound, ValidationFailed
+from store.leads import lifecycle as leads
 from store.models import Lead, LeadEvent, LeadTag
 from tests.conftest import SeededTenant
 from tests.support import principal, row_counts

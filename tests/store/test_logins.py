@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from store import logins
 from store.errors import RateLimited, Unauthenticated
 from store.models import AuditEvent, User
-from store.sessions import SessionCodec
+from store.users import signin as logins
+from store.users.sessions import SessionCodec
 from tests.conftest import SeededTenant
 
 CODEC = SessionCodec(["login-test-secret-0123456789-0123456789"], 600)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import origins
+from store.capture import origins
 from store.errors import ValidationFailed
 
 

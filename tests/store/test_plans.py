@@ -6,10 +6,11 @@ import dataclasses
 
 import pytest
 
-from store import leads, plans
+from store.access.principals import Principal
 from store.errors import NotFound, QuotaExceeded, ValidationFailed
+from store.leads import lifecycle as leads
+from store.limits import plans
 from store.models import Tenant
-from store.principals import Principal
 from tests.conftest import SeededTenant
 from tests.support import principal
 

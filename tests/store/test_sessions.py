@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from store import sessions
 from store.errors import Unauthenticated
 from store.models import User
-from store.sessions import SessionCodec
+from store.users import sessions
+from store.users.sessions import SessionCodec
 from tests.conftest import SeededTenant
 
 OLD, NEW = "old-secret-key-0123456789-0123456789", "new-secret-key-0123456789-0123456789"

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from store import api_keys, tenants
+from store.access.principals import PLANS, SCOPES
 from store.errors import NotFound, ValidationFailed
+from store.keys import api_keys
 from store.models import ApiKey, Tenant, User
-from store.principals import PLANS, SCOPES
+from store.tenants import lifecycle as tenants
 
 
 @pytest.mark.parametrize("plan", PLANS)

@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from store import roles, users
+from store.access import roles
 from store.errors import Conflict, PermissionDenied
 from store.models import User
+from store.users import accounts as users
 from tests.conftest import SeededTenant
 from tests.support import principal
 

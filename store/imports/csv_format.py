@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from store import lead_schema
 from store.errors import FieldError
+from store.leads import schema as lead_schema
 
 TAG_SEPARATOR = ";"
 # Spreadsheet applications evaluate a cell starting with one of these as a formula (OWASP "CSV

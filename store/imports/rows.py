@@ -1,8 +1,8 @@
-"""Applying import rows: created or updated through `store.leads`, one outcome per row.
+"""Applying import rows: created or updated through `store.leads.lifecycle`, one outcome per row.
 
 Rows go through exactly what a single `POST /v1/leads` goes through: the spec's ``LeadCreate``
-schema (`store.lead_schema`), the lead rules (`leads.new_values` / `leads.update_lead`), the
-plan's lead quota, history, audit and the duplicate-detection job (all inside `store.leads`).
+schema (`store.leads.schema`), the lead rules (`leads.new_values` / `leads.update_lead`), the
+plan's lead quota, history, audit and the duplicate-detection job (all inside `store.leads.lifecycle`).
 
 A batch of rows shares one transaction. New leads are inserted together (`leads.insert_leads`:
 a few multi-row INSERTs instead of ~6 statements per lead, which is what makes a 100k-row file
@@ -25,13 +25,14 @@ from typing import Any
 
 import peewee
 
-from store import lead_schema, leads
+from store.access.principals import Principal
 from store.db import database, transaction
 from store.errors import FieldError, StoreError
-from store.lead_rules import normalize_email
+from store.leads import lifecycle as leads
+from store.leads import schema as lead_schema
+from store.leads.rules import normalize_email
+from store.limits.plans import check_lead_quota
 from store.models import Lead
-from store.plans import check_lead_quota
-from store.principals import Principal
 
 ON_DUPLICATE = ("update", "allow", "reject")
 DEFAULT_ON_DUPLICATE = "update"

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import peewee
 
-from store.api_keys import SECRET, _insert_key
+from store.access.principals import LIVE, PLANS, SANDBOX, SCOPES
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, NotFound, ValidationFailed
 from store.ids import new_id
+from store.keys.api_keys import SECRET, _insert_key
 from store.models import Tenant, User
-from store.passwords import hash_password
-from store.principals import LIVE, PLANS, SANDBOX, SCOPES
+from store.users.passwords import hash_password
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,15 @@ from typing import Any
 
 import peewee
 
-from store import api_keys, audit, leads
+from store.access.principals import CAPTURE_SCOPE, Principal
+from store.audit import log as audit
+from store.capture.origins import is_allowed, origin_of
 from store.db import database, reading, transaction
 from store.errors import AuthRequired, FieldError, PermissionDenied, ValidationFailed
 from store.ids import new_id
+from store.keys import api_keys
+from store.leads import lifecycle as leads
 from store.models import ApiKey, CaptureSubmission, Lead, utcnow
-from store.origins import is_allowed, origin_of
-from store.principals import CAPTURE_SCOPE, Principal
 
 log = logging.getLogger("leadpipe.capture")
 

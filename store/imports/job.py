@@ -1,9 +1,9 @@
 """CSV imports as background jobs: the import record, its status, and the job that processes
 its file row batch by batch.
 
-Life of an import: ``uploading`` (`store.import_uploads` streams the file into
-`store.import_files`) -> ``queued``
-(the job is enqueued in the same transaction, `store.jobs`) -> ``processing`` -> ``completed``
+Life of an import: ``uploading`` (`store.imports.upload` streams the file into
+`store.imports.chunks`) -> ``queued``
+(the job is enqueued in the same transaction, `store.jobs.queue`) -> ``processing`` -> ``completed``
 or ``failed``. The file is deleted when the import ends.
 
 Delivery of jobs is at-least-once, yet every row is applied exactly once: each batch of rows
@@ -18,11 +18,13 @@ import csv
 from collections.abc import Sequence
 from typing import Any
 
-from store import import_files, jobs, lead_csv, lead_import
+from store.access.principals import Principal
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, NotFound
+from store.imports import chunks, csv_format
+from store.imports import rows as lead_import
+from store.jobs import queue as jobs
 from store.models import Job, LeadImport, utcnow
-from store.principals import Principal
 
 UPLOADING, QUEUED, PROCESSING, COMPLETED, FAILED = "uploading", "queued", "processing", "completed", "failed"
 JOB_KIND = "lead_import"
@@ -82,7 +84,7 @@ def _end(
     LeadImport.update(values).where(
         record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING)
     ).execute()
-    import_files.delete(record.tenant_id, record.id)
+    chunks.delete(record.tenant_id, record.id)
 
 
 Numbered = tuple[int, dict[str, Any] | list[FieldError]]
@@ -148,17 +150,17 @@ def run_import(job: Job) -> dict[str, Any]:
 
 
 def _process(job: Job, record: LeadImport) -> None:
-    text, raw = import_files.open_text(record.tenant_id, record.id)
+    text, raw = chunks.open_text(record.tenant_id, record.id)
     reader = csv.reader(text, strict=True)  # a stray quote is an error with a row number, not a guess
     seen = 0  # data records read, blank ones included
     try:
-        header = lead_csv.parse_header(next(reader, []))
+        header = csv_format.parse_header(next(reader, []))
         if header and isinstance(header[0], FieldError):
             _end(
                 record, FAILED, "The header row is invalid", [e for e in header if isinstance(e, FieldError)]
             )
             return
-        columns = [c for c in header if isinstance(c, lead_csv.Column)]
+        columns = [c for c in header if isinstance(c, csv_format.Column)]
         batch: list[Numbered] = []
         pending = 0
         for cells in reader:
@@ -166,7 +168,7 @@ def _process(job: Job, record: LeadImport) -> None:
             if seen <= record.rows_done:
                 continue
             pending += 1
-            item = lead_csv.to_item(columns, cells)
+            item = csv_format.to_item(columns, cells)
             if item is not None:
                 batch.append((seen + 1, item))
             if pending == lead_import.BATCH_ROWS:

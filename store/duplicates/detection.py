@@ -25,8 +25,8 @@ from typing import Any
 
 import peewee
 
-from store import jobs
 from store.db import transaction
+from store.jobs import queue as jobs
 from store.models import Job, Lead, LeadDuplicate, utcnow
 
 KIND = "dedup"

@@ -6,14 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from store import audit, bulk, duplicates, lead_counts
+from store.access.principals import Principal
+from store.audit import log as audit
 from store.db import reading, transaction
+from store.duplicates import detection as duplicates
 from store.errors import NotFound
 from store.ids import new_id
-from store.lead_rules import check_fields
+from store.imports import bulk
+from store.leads.rules import check_fields
+from store.limits import quotas
+from store.limits.plans import check_lead_quota
 from store.models import Lead, LeadEvent, LeadTag, utcnow
-from store.plans import check_lead_quota
-from store.principals import Principal
 
 # Columns a client may write; everything else (id, tenant, environment, timestamps, derived
 # columns) is the server's.
@@ -131,9 +134,9 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
         bulk.insert_rows(model, values)
     # The same changes go to the audit log, in the same transaction: history and audit agree.
     audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
-    # Committed with the leads, so no creation escapes duplicate detection (store/duplicates.py).
+    # Committed with the leads, so no creation escapes duplicate detection (store/duplicates/detection.py).
     duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
-    lead_counts.adjust(caller.tenant_id, caller.environment, len(created))
+    quotas.adjust(caller.tenant_id, caller.environment, len(created))
     return created
 
 
@@ -177,7 +180,7 @@ def delete_lead(caller: Principal, lead_id: str) -> Lead:
     for model in (LeadTag, LeadEvent):
         model.delete().where((model.tenant_id == lead.tenant_id) & (model.lead_id == lead.id)).execute()
     Lead.delete().where((Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)).execute()
-    lead_counts.adjust(lead.tenant_id, lead.environment, -1)
+    quotas.adjust(lead.tenant_id, lead.environment, -1)
     duplicates.forget(lead.tenant_id, [lead.id])
     # The audit trail keeps who did what and when, but not the erased lead's values.
     audit.erase_values(lead.tenant_id, "lead", lead.id)

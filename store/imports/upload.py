@@ -1,4 +1,4 @@
-"""Receiving a CSV import's file: streamed into `store.import_files`, checked, then queued.
+"""Receiving a CSV import's file: streamed into `store.imports.chunks`, checked, then queued.
 
 Not one transaction: each chunk commits on its own as it arrives, so no write lock is held while
 the client uploads and the file is never whole in memory. The whole file is checked to be UTF-8
@@ -17,13 +17,15 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from store import import_files, jobs, lead_csv
+from store.access.principals import Principal
 from store.db import transaction
 from store.errors import BadRequest, FieldError, ValidationFailed
 from store.ids import new_id
-from store.lead_imports import JOB_KIND, QUEUED, UPLOADING, record_key
+from store.imports import chunks as import_files
+from store.imports import csv_format
+from store.imports.job import JOB_KIND, QUEUED, UPLOADING, record_key
+from store.jobs import queue as jobs
 from store.models import LeadImport, utcnow
-from store.principals import Principal
 
 # An upload still "uploading" after this long belongs to a process that died mid-request.
 ABANDONED_AFTER = dt.timedelta(hours=24)
@@ -79,7 +81,7 @@ def _check_header(first: bytes) -> None:
     header = next(csv.reader(io.StringIO(text)), [])
     if not any(name.strip() for name in header):
         raise ValidationFailed([FieldError("header", "The first row must name the columns")])
-    columns = lead_csv.parse_header(header)
+    columns = csv_format.parse_header(header)
     if columns and isinstance(columns[0], FieldError):
         raise ValidationFailed([e for e in columns if isinstance(e, FieldError)])
 

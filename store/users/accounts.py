@@ -14,15 +14,16 @@ from typing import Any
 
 import peewee
 
-from store import audit, roles
+from store.access import roles
+from store.access.principals import Principal
+from store.audit import log as audit
 from store.db import is_postgres, reading, transaction
 from store.emails import is_valid_email
 from store.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from store.ids import new_id
 from store.models import User, utcnow
 from store.pagination import CursorCodec, PageResult
-from store.passwords import hash_password
-from store.principals import Principal
+from store.users.passwords import hash_password
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
 UPDATABLE = ("name", "role", "active", "password")

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import peewee
 
-from store import audit
+from store.access.principals import CAPTURE_SCOPE, LIVE, SANDBOX, SCOPES, Principal
+from store.audit import log as audit
+from store.capture.origins import normalize_origins
 from store.db import reading, transaction
 from store.errors import (
     DuplicateName,
@@ -27,9 +29,7 @@ from store.errors import (
 )
 from store.ids import new_id, random_token
 from store.models import ApiKey, Tenant, utcnow
-from store.origins import normalize_origins
 from store.pagination import CursorCodec, PageResult
-from store.principals import CAPTURE_SCOPE, LIVE, SANDBOX, SCOPES, Principal
 
 SECRET, PUBLISHABLE = "secret", "publishable"
 KEY_PATTERN = re.compile(r"^lp_(live|sandbox)_(sk|pk)_[A-Za-z0-9]{32}$")

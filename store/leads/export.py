@@ -15,10 +15,10 @@ from collections.abc import Iterator
 
 import peewee
 
+from store.access.principals import Principal
 from store.db import reading
-from store.lead_queries import LeadFilters, matching
+from store.leads.queries import LeadFilters, matching
 from store.models import Lead
-from store.principals import Principal
 
 BATCH_SIZE = 1000
 

@@ -21,16 +21,16 @@ import datetime as dt
 import functools
 import hashlib
 
-from store import audit
+from store.access.principals import LIVE, Principal
+from store.access.roles import scopes_for
+from store.audit import log as audit
 from store.db import reading, transaction
 from store.errors import Conflict, RateLimited, Unauthenticated
 from store.ids import new_id
 from store.models import LoginFailure, User, utcnow
-from store.passwords import hash_password, verify_password
-from store.principals import LIVE, Principal
-from store.roles import scopes_for
-from store.sessions import IssuedSession, SessionCodec
-from store.users import normalize_email
+from store.users.accounts import normalize_email
+from store.users.passwords import hash_password, verify_password
+from store.users.sessions import IssuedSession, SessionCodec
 
 MAX_CANDIDATES = 5
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import peewee
 
+from store.access.principals import Principal
 from store.db import reading
-from store.leads import find_lead
+from store.leads.lifecycle import find_lead
 from store.models import Lead, LeadEvent, LeadTag
 from store.pagination import CursorCodec, PageResult
-from store.principals import Principal
 
 SORT_COLUMNS: dict[str, peewee.Field] = {
     "createdAt": Lead.created_at,

@@ -4,7 +4,7 @@ A bulk import must not fail as a whole because one row is bad, so its rows canno
 Connexion's request-body validation (that would reject the entire body). Each row is checked
 here instead, against the very schema `POST /v1/leads` uses (read from ``openapi/leadpipe.yaml``,
 the source of truth), with the same messages (`store.schema_errors`). The rules beyond the schema
-stay in `store.lead_rules`, applied by `store.leads`.
+stay in `store.leads.rules`, applied by `store.leads.lifecycle`.
 """
 
 from __future__ import annotations

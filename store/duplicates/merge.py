@@ -21,13 +21,16 @@ from typing import Any
 
 import peewee
 
-from store import audit, duplicates, lead_counts, leads
+from store.access.principals import Principal
+from store.audit import log as audit
 from store.db import reading, transaction
+from store.duplicates import detection
 from store.errors import Conflict, FieldError, ValidationFailed
-from store.lead_rules import normalize_email
+from store.leads import lifecycle as leads
+from store.leads.rules import normalize_email
+from store.limits import quotas
 from store.models import Lead, LeadDuplicate, LeadEvent, LeadTag, utcnow
 from store.pagination import CursorCodec, PageResult
-from store.principals import Principal
 
 ON_DUPLICATE = ("allow", "reject", "update")
 FILLABLE = ("company", "title", "industry", "message", "assigned_to")
@@ -93,12 +96,12 @@ def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
     ).execute()
     LeadTag.delete().where((LeadTag.tenant_id == target.tenant_id) & LeadTag.lead_id.in_(ids)).execute()
     removed = Lead.delete().where((Lead.tenant_id == target.tenant_id) & Lead.id.in_(ids)).execute()
-    lead_counts.adjust(target.tenant_id, target.environment, -removed)
-    duplicates.forget(target.tenant_id, ids)
+    quotas.adjust(target.tenant_id, target.environment, -removed)
+    detection.forget(target.tenant_id, ids)
     leads._record(caller, target, "merged", {**changes, "merged_lead_ids": [[], ids]})
     for source_id in ids:  # the audit trail says where each removed lead went
         audit.record(caller, "lead.merged_into", "lead", source_id, {"merged_into": [None, target.id]})
-    duplicates.enqueue_detection(target)
+    detection.enqueue_detection(target)
     return Lead.get((Lead.tenant_id == target.tenant_id) & (Lead.id == target.id))
 
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from store.access.principals import LIVE, Principal
+from store.access.roles import scopes_for
 from store.db import reading
 from store.errors import Unauthenticated
 from store.models import Tenant, User
-from store.principals import LIVE, Principal
-from store.roles import scopes_for
 
 SALT = "leadpipe.session"
 

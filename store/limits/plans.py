@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from store import lead_counts
+from store.access.principals import PLANS, Principal
 from store.db import reading, transaction
 from store.errors import FieldError, NotFound, QuotaExceeded, ValidationFailed
+from store.limits import quotas as lead_counts
 from store.models import Tenant
-from store.principals import PLANS, Principal
 
 # requests per minute, burst. Enterprise has no fixed numbers: these apply until
 # `leadpipe tenant set-plan ID --plan enterprise --limit N --burst M` sets the tenant's own.

@@ -12,8 +12,8 @@ it acts as (its creator, or the ``X-On-Behalf-Of`` user); a key with no user act
 
 from __future__ import annotations
 
+from store.access.principals import SCOPES
 from store.errors import Conflict, PermissionDenied
-from store.principals import SCOPES
 
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 ROLES = (OWNER, ADMIN, MEMBER)

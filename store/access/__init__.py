@@ -1,0 +1,1 @@
+"""Who is calling: the principal a credential resolves to, and role scopes."""

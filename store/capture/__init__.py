@@ -1,0 +1,1 @@
+"""Public lead capture from web forms: submissions, publishable keys and allowed origins."""

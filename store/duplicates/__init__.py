@@ -1,0 +1,1 @@
+"""Duplicate leads: the detection job, and listing/merging the pairs it finds."""

@@ -1,0 +1,1 @@
+"""Bulk and CSV lead imports: upload, chunk storage, the import job, row checks, CSV format."""

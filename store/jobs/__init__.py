@@ -1,0 +1,1 @@
+"""The background job queue: enqueue, claim with a lease, progress, finish."""

@@ -1,0 +1,1 @@
+"""Leads: the create/update/delete lifecycle, field rules, queries, custom-field schema, export."""

@@ -1,0 +1,1 @@
+"""Plans and what they allow: rate limits per plan and the lead quota counters."""

@@ -1,0 +1,1 @@
+"""Tenant lifecycle: create a tenant with its owner and first keys, count them."""
