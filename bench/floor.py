@@ -7,7 +7,7 @@ Nothing touches the database and no middleware of ours runs: what this serves pe
 Connexion alone allows. Leadpipe / floor is then the share our own auth, database and envelope
 work leaves.
 
-``LEADPIPE_BENCH_FLOOR_FAST=1`` serves it with `handlers.fast_operations` too (when that module
+``LEADPIPE_BENCH_FLOOR_FAST=1`` serves it with `handlers.http.connexion_pinned` too (when that module
 exists), to compare like with like once Leadpipe builds its operations once.
 """
 
@@ -21,7 +21,7 @@ from connexion import AsyncApp
 from connexion.resolver import Resolver
 
 from handlers.app import BASE_PATH, SPEC_DIR, load_spec
-from handlers.validation import VALIDATOR_MAP
+from handlers.http.validation import VALIDATOR_MAP
 
 LEAD = {
     "id": "AbCdEfGhIjKlMnOp",
@@ -101,12 +101,12 @@ def app_factory() -> AsyncApp:
     options: dict[str, Any] = {"validator_map": VALIDATOR_MAP}
     fast = os.environ.get("LEADPIPE_BENCH_FLOOR_FAST") == "1"
     if fast:
-        from handlers import fast_operations
+        from handlers.http import connexion_pinned
 
-        options["middlewares"] = fast_operations.middlewares()
+        options["middlewares"] = connexion_pinned.middlewares()
     app = AsyncApp(__name__, specification_dir=SPEC_DIR, **options)
     if fast:
-        fast_operations.install(app)
+        connexion_pinned.install(app)
     app.add_api(
         spec,
         base_path=BASE_PATH,

@@ -49,7 +49,7 @@ def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
     cli.add_argument(
         "--compare-fast",
         action="store_true",
-        help="also run Leadpipe without and the floor with handlers.fast_operations (before/after)",
+        help="also run Leadpipe without and the floor with handlers.http.connexion_pinned (before/after)",
     )
     cli.add_argument("--no-export", action="store_true", help="skip the streamed CSV export measurement")
     cli.add_argument("--concurrency", type=int, default=16)

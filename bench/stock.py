@@ -1,4 +1,4 @@
-"""Leadpipe as it was before `handlers.fast_operations`: the same app with Connexion's stock
+"""Leadpipe as it was before `handlers.http.connexion_pinned`: the same app with Connexion's stock
 operations (decorators and validators rebuilt on every request). Served beside the real
 `leadpipe serve` in the same run, it gives the before/after of that change under the same load.
 
@@ -12,8 +12,8 @@ from typing import Any
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware
 
-from handlers import fast_operations
 from handlers.app import create_app
+from handlers.http import connexion_pinned
 from handlers.settings import Settings
 
 
@@ -27,6 +27,6 @@ def _no_install(app: AsyncApp) -> None:
 
 def app_factory() -> AsyncApp:
     # Bench-only and per process: this server is started for the comparison and nothing else.
-    fast_operations.middlewares = _stock_middlewares
-    fast_operations.install = _no_install
+    connexion_pinned.middlewares = _stock_middlewares
+    connexion_pinned.install = _no_install
     return create_app(Settings.from_env())

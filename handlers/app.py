@@ -13,12 +13,14 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 
-from handlers import errors, fast_operations, imports, ratelimit_middleware, security
-from handlers.context import AppState
-from handlers.middleware import BodyLimit, RequestContext
-from handlers.ratelimit import Limiter
+from handlers.api import imports
+from handlers.http import connexion_pinned, errors, rate_limit, security
+from handlers.http.body_limit import BodyLimit
+from handlers.http.context import AppState
+from handlers.http.limiter import Limiter
+from handlers.http.request_context import RequestContext
+from handlers.http.validation import VALIDATOR_MAP
 from handlers.settings import Settings
-from handlers.validation import VALIDATOR_MAP
 from store import db
 from store.pagination import CursorCodec
 
@@ -28,7 +30,7 @@ BASE_PATH = "/v1"
 
 
 def _snake_case_function(operation_id: str) -> Any:
-    """``handlers.leads.createLead`` -> the function ``handlers.leads.create_lead``.
+    """``handlers.api.leads.createLead`` -> the function ``handlers.api.leads.create_lead``.
 
     Clients see idiomatic camelCase operationIds; Python keeps snake_case names.
     """
@@ -61,9 +63,9 @@ def create_app(settings: Settings) -> AsyncApp:
         validator_map=VALIDATOR_MAP,
         security_map=security.SECURITY_MAP,
         # Handler decorators and request validators built once per operation, not per request.
-        middlewares=fast_operations.middlewares(),
+        middlewares=connexion_pinned.middlewares(),
     )
-    fast_operations.install(app)
+    connexion_pinned.install(app)
     app.add_api(
         SPEC_FILE,
         base_path=BASE_PATH,
@@ -79,6 +81,6 @@ def create_app(settings: Settings) -> AsyncApp:
         max_bytes=settings.max_body_bytes,
         routes=imports.body_limits(settings, BASE_PATH),
     )
-    ratelimit_middleware.install(app, limiter, settings, spec)
+    rate_limit.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
     return app

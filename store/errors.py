@@ -1,7 +1,7 @@
 """The one domain error tree.
 
 Store functions raise these (translating driver errors with ``raise ... from exc``); the HTTP
-layer maps each to the error envelope in exactly one place (`handlers.errors`). Every error
+layer maps each to the error envelope in exactly one place (`handlers.http.errors`). Every error
 carries its machine ``code`` and HTTP ``status`` so that mapping is a lookup, not a ladder.
 """
 

@@ -1,6 +1,6 @@
 """JSON-schema errors as the field errors a client can act on.
 
-Shared by the HTTP validators (`handlers.validation`) and by the store's own checks of data
+Shared by the HTTP validators (`handlers.http.validation`) and by the store's own checks of data
 that never passes through Connexion's body validation (import rows: `store.leads.schema`), so
 both speak the same messages.
 """

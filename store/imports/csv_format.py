@@ -1,5 +1,5 @@
 """Leads in CSV: how an import file's header and cells map to lead fields, and the cell rules
-the export (`handlers.exports`) shares with it.
+the export (`handlers.api.exports`) shares with it.
 
 Import files:
 - UTF-8 (an Excel byte-order mark is fine; other encodings are refused at upload), comma-

@@ -12,7 +12,7 @@ import anyio
 import pytest
 from starlette.testclient import TestClient
 
-from handlers.exports import COLUMNS
+from handlers.api.exports import COLUMNS
 from store.leads import export as lead_export
 from tests.conftest import SeededTenant, lead_body
 from tests.support import assert_error, assert_ok

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from handlers import fast_operations
+from handlers.http import connexion_pinned
 from tests.conftest import SeededTenant, lead_body
 
 
@@ -23,7 +23,7 @@ def _api_operations(middleware: Any, operation_id: str) -> Any:
 def _validation_middleware(app: Any) -> Any:
     """The request-validation middleware Connexion built for ``app`` (after its first request)."""
     for middleware in app.middleware.middleware_stack or []:
-        if isinstance(middleware, fast_operations.CachedRequestValidationMiddleware):
+        if isinstance(middleware, connexion_pinned.CachedRequestValidationMiddleware):
             return middleware
     raise AssertionError("the cached request validation middleware is not in the stack")
 
@@ -31,9 +31,9 @@ def _validation_middleware(app: Any) -> Any:
 def test_the_app_uses_the_cached_operations(app: Any, client: TestClient, tenant: SeededTenant) -> None:
     assert client.get("/v1/leads", headers=tenant.headers).status_code == 200
     handler_op = _api_operations(app._middleware_app, "createLead")
-    assert isinstance(handler_op, fast_operations.CachedAsyncOperation)
+    assert isinstance(handler_op, connexion_pinned.CachedAsyncOperation)
     validation_op = _api_operations(_validation_middleware(app), "createLead")
-    assert isinstance(validation_op, fast_operations.CachedRequestValidationOperation)
+    assert isinstance(validation_op, connexion_pinned.CachedRequestValidationOperation)
 
 
 def test_each_operation_builds_its_handler_and_validators_once(

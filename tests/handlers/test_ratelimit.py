@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.ratelimit import Limiter, Policy
+from handlers.http.limiter import Limiter, Policy
 from tests.ratelimit_support import BACKENDS, backend_url, require_redis, unique
 
 

@@ -3,7 +3,7 @@
 The operations declare ``security: []`` because the key may travel in the body (a plain HTML
 form cannot set headers) and Connexion authenticates before it parses bodies; `store.capture.submissions`
 authenticates it instead. Spam control that needs no database runs here first: per client IP
-and per presented key rate limits, on the shared limiter (`handlers.ratelimit`).
+and per presented key rate limits, on the shared limiter (`handlers.http.limiter`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any
 
 from connexion import request
 
-from handlers import envelope, presenters
-from handlers.context import app_state, request_id
-from handlers.ratelimit import Policy, Verdict
-from handlers.ratelimit_middleware import SLOT
+from handlers.api import presenters
+from handlers.http import envelope
+from handlers.http.context import app_state, request_id
+from handlers.http.limiter import Policy, Verdict
+from handlers.http.rate_limit import SLOT
 from store.capture import submissions as capture
 from store.errors import RateLimited
 

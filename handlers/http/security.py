@@ -14,9 +14,9 @@ from typing import Any
 import anyio
 from connexion.security import NO_VALUE, BearerSecurityHandler
 
-from handlers.context import request_id
-from handlers.identity import session_codec
-from handlers.ratelimit_middleware import note_principal
+from handlers.http.context import request_id
+from handlers.http.identity import session_codec
+from handlers.http.rate_limit import note_principal
 from store.access.principals import CAPTURE_SCOPE, Principal
 from store.errors import PermissionDenied, Unauthenticated
 from store.keys import api_keys

@@ -17,9 +17,9 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from handlers import envelope
-from handlers.context import request_id
-from handlers.presenters import field_path_to_camel
+from handlers.api.presenters import field_path_to_camel
+from handlers.http import envelope
+from handlers.http.context import request_id
 from store.errors import RateLimited, StoreError
 
 log = logging.getLogger("leadpipe.errors")

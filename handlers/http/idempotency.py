@@ -7,7 +7,7 @@ Usage in a handler::
         produce = lambda: envelope.created(presenters.lead(leads.create_lead(caller, ...)))
         return idempotent(caller, body, produce)
 
-Without the header the request simply runs. With it, `store.idempotency.run` runs ``produce``
+Without the header the request simply runs. With it, `store.idempotency.replays.run` runs ``produce``
 inside one transaction with the idempotency record (see there for the guarantees). The spec
 declares the header (1-255 characters), so a longer key is a 422 before we get here.
 A replay carries ``Idempotent-Replayed: true``.
@@ -20,7 +20,7 @@ from typing import Any
 
 from connexion import request
 
-from handlers.context import app_state
+from handlers.http.context import app_state
 from store.access.principals import Principal
 from store.idempotency import replays as idempotency
 

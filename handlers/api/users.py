@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import envelope
-from handlers.context import app_state
-from handlers.idempotency import idempotent
-from handlers.presenters import to_snake
-from handlers.security import principal_of
+from handlers.api.presenters import to_snake
+from handlers.http import envelope
+from handlers.http.context import app_state
+from handlers.http.idempotency import idempotent
+from handlers.http.security import principal_of
 from store.models import User
 from store.users import accounts as users
 

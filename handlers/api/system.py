@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import envelope
+from handlers.http import envelope
 from store import db
 from store.errors import Unavailable
 

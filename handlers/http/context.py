@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from handlers.ratelimit import Limiter
+from handlers.http.limiter import Limiter
 from handlers.settings import Settings
 from store.pagination import CursorCodec
 

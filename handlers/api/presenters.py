@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.envelope import timestamp
+from handlers.http.envelope import timestamp
 from store.keys.api_keys import IssuedKey, key_status
 from store.models import ApiKey, Lead, LeadEvent
 

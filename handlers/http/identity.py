@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from handlers.context import app_state
+from handlers.http.context import app_state
 from handlers.settings import Settings
 from store.users.sessions import SessionCodec
 from store.users.signin import LoginPolicy

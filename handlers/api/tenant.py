@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from handlers import envelope
-from handlers.context import app_state
-from handlers.envelope import timestamp
-from handlers.ratelimit import Policy, Verdict
-from handlers.ratelimit_middleware import tenant_identifiers, tenant_policy
-from handlers.security import principal_of
+from handlers.http import envelope
+from handlers.http.context import app_state
+from handlers.http.envelope import timestamp
+from handlers.http.limiter import Policy, Verdict
+from handlers.http.rate_limit import tenant_identifiers, tenant_policy
+from handlers.http.security import principal_of
 from store.access.principals import Principal
 from store.limits import plans
 

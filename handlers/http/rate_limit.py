@@ -12,7 +12,7 @@ Three pieces, because Connexion's layers each see a different part of the reques
   ``token_info`` (with its `Principal`) in the request context; the budget follows the plan,
   the tenant's own enterprise limits and the key's ``rateLimitTier``.
 
-Refusals raise `store.errors.RateLimited`, which `handlers.errors` turns into the 429 envelope
+Refusals raise `store.errors.RateLimited`, which `handlers.http.errors` turns into the 429 envelope
 with ``retryAfterMs`` and ``Retry-After``.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handlers.ratelimit import Limiter, Policy, Verdict
+from handlers.http.limiter import Limiter, Policy, Verdict
 from store.access.principals import Principal
 from store.errors import RateLimited
 from store.limits.plans import rate_limit_for

@@ -6,9 +6,9 @@ from typing import Any
 
 from connexion import request
 
-from handlers import envelope
-from handlers.context import request_id
-from handlers.identity import login_policy, session_codec
+from handlers.http import envelope
+from handlers.http.context import request_id
+from handlers.http.identity import login_policy, session_codec
 from store.users import signin as logins
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from handlers.context import request_id
+from handlers.http.context import request_id
 
 Body = dict[str, Any]
 Reply = tuple[Body, int]

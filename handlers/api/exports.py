@@ -6,9 +6,9 @@ Columns (header row, in this order): ``COLUMNS``. ``tags`` are joined with ``;``
 CSV injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 is prefixed with a single quote, so a spreadsheet shows it as text instead of running it as a
 formula (a phone ``+1-555-0199`` exports as ``'+1-555-0199``). The import removes that quote
-again (`store.lead_csv.unguard`).
+again (`store.imports.csv_format.unguard`).
 
-The response streams: rows are read `store.lead_export.BATCH_SIZE` at a time and each batch is
+The response streams: rows are read `store.leads.export.BATCH_SIZE` at a time and each batch is
 sent as soon as it is formatted, so memory stays bounded however many leads match. The first
 batch is read before the response starts, so an unreachable database still answers 503.
 """
@@ -24,9 +24,9 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
-from handlers.envelope import timestamp
-from handlers.leads import lead_filters
-from handlers.security import principal_of
+from handlers.api.leads import lead_filters
+from handlers.http.envelope import timestamp
+from handlers.http.security import principal_of
 from store.imports import csv_format
 from store.leads import export as lead_export
 from store.models import Lead

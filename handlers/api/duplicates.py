@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import envelope, presenters
-from handlers.context import app_state
-from handlers.idempotency import idempotent
-from handlers.security import principal_of
+from handlers.api import presenters
+from handlers.http import envelope
+from handlers.http.context import app_state
+from handlers.http.idempotency import idempotent
+from handlers.http.security import principal_of
 from store.duplicates import merge as lead_duplicates
 
 

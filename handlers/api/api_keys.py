@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import envelope, presenters, timestamps
-from handlers.context import app_state
-from handlers.idempotency import idempotent
-from handlers.security import principal_of
+from handlers.api import presenters, timestamps
+from handlers.http import envelope
+from handlers.http.context import app_state
+from handlers.http.idempotency import idempotent
+from handlers.http.security import principal_of
 from store.access.principals import Principal
 from store.errors import FieldError, ValidationFailed
 from store.keys import api_keys

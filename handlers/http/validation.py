@@ -28,7 +28,7 @@ from store.schema_errors import collect, explain  # shared with the store's chec
 
 class RequestInvalid(ValidationFailed):
     """Schema errors name fields exactly as the client sent them (``first_name`` stays
-    ``first_name``), so `handlers.errors` must not translate them to camelCase."""
+    ``first_name``), so `handlers.http.errors` must not translate them to camelCase."""
 
     client_names = True
 
@@ -109,7 +109,7 @@ class EnvelopeJSONBodyValidator(JSONRequestBodyValidator):
 class EnvelopeParameterValidator(ParameterValidator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Compiled once per operation (handlers.fast_operations builds validators once), not
+        # Compiled once per operation (handlers.http.connexion_pinned builds validators once), not
         # per parameter per request.
         self._query_checkers = {
             p["name"]: Draft4Validator(p.get("schema", {}), format_checker=Draft4Validator.FORMAT_CHECKER)

@@ -20,9 +20,10 @@ import anyio.to_thread
 from connexion.context import receive as current_receive
 from connexion.context import request
 
-from handlers import envelope, presenters
-from handlers.middleware import RouteLimit
-from handlers.security import principal_of
+from handlers.api import presenters
+from handlers.http import envelope
+from handlers.http.body_limit import RouteLimit
+from handlers.http.security import principal_of
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
 from store.errors import BadRequest
 from store.imports import job as lead_imports

@@ -10,7 +10,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from handlers import cli_limits, worker
+from handlers import worker
+from handlers.cli import limits
 from handlers.settings import ConfigError, Settings
 from store import db
 from store.access.principals import PLANS
@@ -143,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--owner-email", required=True)
     create.add_argument("--owner-password", required=True)
     create.add_argument("--json", action="store_true", help="print one JSON object")
-    cli_limits.add_commands(tenant_cmd, commands)
+    limits.add_commands(tenant_cmd, commands)
     return root
 
 
@@ -157,8 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return migrate(settings)
         if args.command == "worker":
             return run_worker(settings, args.threads, args.once, args.tenant)
-        if cli_limits.handles(args):
-            return cli_limits.run(settings, args)
+        if limits.handles(args):
+            return limits.run(settings, args)
         return create_tenant(settings, args)
     except ConfigError as exc:
         print(f"leadpipe: configuration error: {exc}", file=sys.stderr)

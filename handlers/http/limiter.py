@@ -1,6 +1,6 @@
 """A reusable rate limiter: a per-minute limit with a burst, over memory or Redis.
 
-It knows nothing of tenants or plans (the middleware in `handlers.ratelimit_middleware` maps
+It knows nothing of tenants or plans (the middleware in `handlers.http.rate_limit` maps
 a caller to a `Policy`), so any endpoint with its own budget (public capture, logins) can use
 the same object: ``verdict = limiter.hit(Policy("capture", 30, 5), "ip", address)``.
 

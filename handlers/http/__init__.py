@@ -1,0 +1,1 @@
+"""HTTP plumbing: request context, body limit, security, validation, idempotency, rate limits, errors."""

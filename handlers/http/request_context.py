@@ -1,0 +1,45 @@
+"""ASGI middleware: request identity.
+
+`RequestContext` sits outside Connexion's exception handling so that every response, error
+envelopes included, carries ``X-Request-ID``; it also makes the app state reachable from
+handlers for the request's duration.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from handlers.http.body_limit import _header
+from handlers.http.context import AppState, app_state_var, request_id_var
+
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = _header(scope, b"x-request-id")
+        rid = offered if offered and SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        rid_token = request_id_var.set(rid)
+        state_token = app_state_var.set(self.state)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                message["headers"] = [*headers, (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(rid_token)
+            app_state_var.reset(state_token)
