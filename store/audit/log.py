@@ -18,10 +18,10 @@ from typing import Any
 
 import peewee
 
+from store import bulk
 from store.access.principals import SANDBOX, Principal
 from store.db import reading
 from store.ids import new_id
-from store.imports import bulk
 from store.models import AuditEvent, utcnow
 from store.pagination import CursorCodec, PageResult
 

@@ -34,10 +34,10 @@ from typing import Any
 
 import peewee
 
+from store import bulk
 from store.db import is_postgres, reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
-from store.imports import bulk
 from store.models import Job, utcnow
 
 log = logging.getLogger("leadpipe.jobs")

@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from store import bulk
 from store.access.principals import Principal
 from store.audit import log as audit
 from store.db import reading, transaction
 from store.duplicates import detection as duplicates
 from store.errors import NotFound
 from store.ids import new_id
-from store.imports import bulk
 from store.leads.rules import check_fields
 from store.limits import quotas
 from store.limits.plans import check_lead_quota

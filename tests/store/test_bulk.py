@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from store import bulk
 from store.db import database
 from store.ids import new_id
-from store.imports import bulk
 from store.models import Job, Lead
 
 
