@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -26,11 +24,19 @@ from starlette.testclient import TestClient
 from handlers.app import create_app
 from handlers.settings import Settings
 from store import db
-from store.tenants import lifecycle as tenants
 
-BACKEND = os.environ.get("LEADPIPE_TEST_DATABASE", "sqlite")
+# Helpers live in tests/support.py; the names below are re-exported only for tests written
+# before they moved (import them from tests.support).
+from tests.support import (  # noqa: F401
+    BACKEND,
+    SPEC_PATH,
+    TEST_SECRET,
+    SeededTenant,
+    lead_body,
+    make_tenant,
+)
+
 POSTGRES_URL = os.environ.get("LEADPIPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 def _postgres_database() -> Iterator[str]:
@@ -74,7 +80,7 @@ def settings(database_url: str) -> Settings:
         max_body_bytes=64 * 1024,
         # The whole suite comes from one client IP through a few pro/enterprise tenants: lift
         # those limits here. Free/starter/team keep the plan table; the rate-limit tests build
-        # their own app with every real limit (tests/handlers/test_ratelimit_middleware.py).
+        # their own app with every real limit (tests/handlers/http/test_rate_limit.py).
         rate_limit_per_ip=None,
         rate_limit_plans=(("pro", 1_000_000, 100_000), ("enterprise", 1_000_000, 100_000)),
     )
@@ -93,41 +99,6 @@ def client(app: Any) -> Iterator[TestClient]:
         yield test_client
 
 
-@dataclass
-class SeededTenant:
-    """A fresh tenant with its owner and a live and a sandbox key carrying every scope."""
-
-    id: str
-    owner_id: str
-    plan: str
-    live_key: str
-    sandbox_key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"X-API-Key": self.live_key}
-
-    @property
-    def sandbox_headers(self) -> dict[str, str]:
-        return {"X-API-Key": self.sandbox_key}
-
-
-def make_tenant(plan: str = "pro") -> SeededTenant:
-    provisioned = tenants.create_tenant(
-        f"tenant-{uuid.uuid4().hex[:8]}",
-        plan=plan,
-        owner_email=f"owner-{uuid.uuid4().hex[:8]}@example.com",
-        owner_password="correct horse battery staple",
-    )
-    return SeededTenant(
-        id=provisioned.tenant.id,
-        owner_id=provisioned.owner.id,
-        plan=plan,
-        live_key=provisioned.live_key,
-        sandbox_key=provisioned.sandbox_key,
-    )
-
-
 @pytest.fixture
 def tenant(app: Any) -> SeededTenant:
     return make_tenant()
@@ -142,16 +113,3 @@ def other_tenant(app: Any) -> SeededTenant:
 def new_tenant(app: Any) -> Any:
     """Factory for tests that need a particular plan or more tenants."""
     return make_tenant
-
-
-def lead_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "email": f"jane.{uuid.uuid4().hex[:8]}@example.com",
-        "firstName": "Jane",
-        "lastName": "Doe",
-    }
-    body.update(overrides)
-    return body
-
-
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "leadpipe.yaml"

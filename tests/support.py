@@ -1,9 +1,12 @@
-"""Helpers shared by the store and HTTP tests: principals, envelope checks, row counts."""
+"""Helpers shared by the tests: seeded tenants, lead bodies, principals, envelope checks, row counts."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +14,11 @@ import httpx
 from store.access.principals import Principal
 from store.keys import api_keys
 from store.models import ApiKey, Lead, LeadEvent, LeadTag
+from store.tenants import lifecycle as tenants
+
+BACKEND = os.environ.get("LEADPIPE_TEST_DATABASE", "sqlite")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "leadpipe.yaml"
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -61,3 +69,48 @@ def make_key(client: Any, headers: dict[str, str], **body: Any) -> dict[str, Any
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()["data"]
     return data
+
+
+@dataclass
+class SeededTenant:
+    """A fresh tenant with its owner and a live and a sandbox key carrying every scope."""
+
+    id: str
+    owner_id: str
+    plan: str
+    live_key: str
+    sandbox_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.live_key}
+
+    @property
+    def sandbox_headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.sandbox_key}
+
+
+def make_tenant(plan: str = "pro") -> SeededTenant:
+    provisioned = tenants.create_tenant(
+        f"tenant-{uuid.uuid4().hex[:8]}",
+        plan=plan,
+        owner_email=f"owner-{uuid.uuid4().hex[:8]}@example.com",
+        owner_password="correct horse battery staple",
+    )
+    return SeededTenant(
+        id=provisioned.tenant.id,
+        owner_id=provisioned.owner.id,
+        plan=plan,
+        live_key=provisioned.live_key,
+        sandbox_key=provisioned.sandbox_key,
+    )
+
+
+def lead_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "email": f"jane.{uuid.uuid4().hex[:8]}@example.com",
+        "firstName": "Jane",
+        "lastName": "Doe",
+    }
+    body.update(overrides)
+    return body

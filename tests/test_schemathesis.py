@@ -19,7 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.generation import GenerationMode
 
-from tests.conftest import SeededTenant, make_tenant
+from tests.support import SeededTenant, make_tenant
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from playhouse.migrations import Runner
 
 from store import db
-from tests.conftest import BACKEND
+from tests.support import BACKEND
 
 TENANT_TABLES = ("users", "api_keys", "leads", "lead_tags", "lead_events")
 # The only lookups allowed across tenants are the ones that *find* the tenant: a key's hash,

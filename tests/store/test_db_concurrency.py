@@ -13,8 +13,7 @@ from playhouse.pool import PooledSqliteDatabase
 from store import db
 from store.leads import lifecycle as leads
 from store.models import Lead
-from tests.conftest import BACKEND, SeededTenant
-from tests.support import principal
+from tests.support import BACKEND, SeededTenant, principal
 
 
 def test_concurrent_read_then_write_transactions_all_commit(tenant: SeededTenant) -> None:

@@ -1,0 +1,1 @@
+"""Tests for handlers/api/ (same layout as the source)."""

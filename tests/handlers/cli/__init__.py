@@ -1,0 +1,1 @@
+"""Tests for handlers/cli/ (same layout as the source)."""

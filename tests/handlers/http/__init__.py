@@ -1,0 +1,1 @@
+"""Tests for handlers/http/ (same layout as the source)."""

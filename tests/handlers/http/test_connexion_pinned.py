@@ -1,0 +1,69 @@
+"""Operations built once: the same decorated handler and validators serve every request, and the
+answers are exactly those of Connexion's per-request build (valid, invalid body, bad parameter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from handlers.http import connexion_pinned
+from tests.support import SeededTenant, lead_body
+
+
+def _api_operations(middleware: Any, operation_id: str) -> Any:
+    for apis in middleware.apis.values():
+        for api in apis:
+            for routed_id, operation in api.operations.items():
+                if routed_id and routed_id.endswith(operation_id):
+                    return operation
+    raise AssertionError(f"{operation_id} not routed")
+
+
+def _validation_middleware(app: Any) -> Any:
+    """The request-validation middleware Connexion built for ``app`` (after its first request)."""
+    for middleware in app.middleware.middleware_stack or []:
+        if isinstance(middleware, connexion_pinned.CachedRequestValidationMiddleware):
+            return middleware
+    raise AssertionError("the cached request validation middleware is not in the stack")
+
+
+def test_the_app_uses_the_cached_operations(app: Any, client: TestClient, tenant: SeededTenant) -> None:
+    assert client.get("/v1/leads", headers=tenant.headers).status_code == 200
+    handler_op = _api_operations(app._middleware_app, "createLead")
+    assert isinstance(handler_op, connexion_pinned.CachedAsyncOperation)
+    validation_op = _api_operations(_validation_middleware(app), "createLead")
+    assert isinstance(validation_op, connexion_pinned.CachedRequestValidationOperation)
+
+
+def test_each_operation_builds_its_handler_and_validators_once(
+    app: Any, client: TestClient, tenant: SeededTenant
+) -> None:
+    for i in range(2):
+        created = client.post(
+            "/v1/leads", json=lead_body(email=f"once{i}@example.com"), headers=tenant.headers
+        )
+        assert created.status_code == 201, created.text
+    handler_op = _api_operations(app._middleware_app, "createLead")
+    assert handler_op.fn is handler_op.fn
+    validation_op = _api_operations(_validation_middleware(app), "createLead")
+    parameters = validation_op._parameter_validator
+    [body] = [v for v in validation_op._body_validators.values() if v is not None]
+    client.post("/v1/leads", json=lead_body(email="once2@example.com"), headers=tenant.headers)
+    assert validation_op._parameter_validator is parameters
+    assert [v for v in validation_op._body_validators.values() if v is not None] == [body]
+    assert body._validator is body._validator  # the compiled schema validator is kept too
+
+
+def test_cached_validators_still_reject_every_bad_request(client: TestClient, tenant: SeededTenant) -> None:
+    for _ in range(2):  # the second pass runs on the validators the first one built
+        bad_body = client.post("/v1/leads", json={"email": "x"}, headers=tenant.headers)
+        assert bad_body.status_code == 422
+        fields = {e["field"] for e in bad_body.json()["errors"]}
+        assert {"firstName", "lastName"} <= fields
+        bad_param = client.get("/v1/leads?limit=abc", headers=tenant.headers)
+        assert bad_param.status_code == 400
+        unknown = client.get("/v1/leads?nope=1", headers=tenant.headers)
+        assert unknown.status_code == 422
+        ok = client.get("/v1/leads?limit=5", headers=tenant.headers)
+        assert ok.status_code == 200 and ok.json()["meta"]["pagination"]["limit"] == 5

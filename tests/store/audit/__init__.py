@@ -1,0 +1,1 @@
+"""Tests for store/audit/ (same layout as the source)."""

@@ -1,0 +1,1 @@
+"""Tests for store/capture/ (same layout as the source)."""

@@ -1,0 +1,1 @@
+"""Tests for store/duplicates/ (same layout as the source)."""

@@ -1,0 +1,1 @@
+"""Tests for store/idempotency/ (same layout as the source)."""

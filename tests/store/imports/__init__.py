@@ -1,0 +1,1 @@
+"""Tests for store/imports/ (same layout as the source)."""

@@ -1,0 +1,1 @@
+"""Tests for store/jobs/ (same layout as the source)."""

@@ -1,0 +1,1 @@
+"""Tests for store/keys/ (same layout as the source)."""

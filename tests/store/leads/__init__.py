@@ -1,0 +1,1 @@
+"""Tests for store/leads/ (same layout as the source)."""

@@ -1,0 +1,1 @@
+"""Tests for store/limits/ (same layout as the source)."""

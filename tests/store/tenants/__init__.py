@@ -1,0 +1,1 @@
+"""Tests for store/tenants/ (same layout as the source)."""

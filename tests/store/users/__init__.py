@@ -1,0 +1,1 @@
+"""Tests for store/users/ (same layout as the source)."""
