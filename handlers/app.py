@@ -15,6 +15,7 @@ from connexion.utils import get_function_from_name
 
 from handlers import errors, fast_operations, imports, ratelimit_middleware, security
 from handlers.context import AppState
+from handlers.http import observe
 from handlers.middleware import BodyLimit, RequestContext
 from handlers.ratelimit import Limiter
 from handlers.settings import Settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> AsyncApp:
         max_bytes=settings.max_body_bytes,
         routes=imports.body_limits(settings, BASE_PATH),
     )
+    observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
     ratelimit_middleware.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
     return app
