@@ -18,7 +18,6 @@ everything else is counted by the process that did the work and summed across pr
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
 import os
@@ -132,8 +131,6 @@ class Metrics:
         )
         if not self.multiprocess:
             reg.register(QueueDepth())
-        else:
-            atexit.register(mark_dead)
 
     def observe_request(self, operation: str, status: int, seconds: float) -> None:
         self.http_requests.labels(operation, str(status)).inc()
@@ -190,8 +187,8 @@ def job_timer(kind: str) -> Iterator[None]:
 
 
 def mark_dead() -> None:
-    """At process exit: drop this process's live gauges from the shared directory."""
-    from prometheus_client import multiprocess
-
+    """When a process stops serving: drop its live gauges from the shared directory."""
     if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
         multiprocess.mark_process_dead(os.getpid())

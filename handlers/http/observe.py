@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handlers import envelope
 from handlers.context import request_id
-from handlers.http.metrics import CONTENT_TYPE, SCRAPE, UNMATCHED, metrics
+from handlers.http.metrics import CONTENT_TYPE, SCRAPE, UNMATCHED, mark_dead, metrics
 from handlers.logging_setup import log_request
 from handlers.ratelimit_middleware import PRINCIPAL
 from store.principals import Principal
@@ -58,6 +58,9 @@ class Observe:
         self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, _on_shutdown(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -105,6 +108,21 @@ class Observe:
             # The queue depth is a database query: off the event loop.
             text = await anyio.to_thread.run_sync(metrics().exposition)
             await _answer(send, 200, b"" if scope["method"] == "HEAD" else text, CONTENT_TYPE)
+
+
+def _on_shutdown(send: Send) -> Send:
+    """At the end of a worker's lifespan, drop its live gauges from the metrics directory.
+
+    Here rather than at process exit: uvicorn's workers re-raise SIGTERM on themselves after a
+    graceful shutdown, which skips atexit and multiprocessing finalizers alike.
+    """
+
+    async def forward(message: Message) -> None:
+        if message["type"] == "lifespan.shutdown.complete":
+            mark_dead()
+        await send(message)
+
+    return forward
 
 
 async def _answer(
