@@ -11,8 +11,10 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from handlers import logging_setup
@@ -58,6 +60,10 @@ def prepare_serve(settings: Settings) -> dict[str, Any]:
     `uvicorn.run` needs to leave logging to us.
     """
     logging_setup.configure(settings)
+    # uvicorn re-raises SIGTERM on the process after its graceful shutdown; with the default
+    # action that kills serve before its `finally` stops the job threads. As SystemExit it
+    # unwinds through it instead (the threads finish their job in hand, "worker stopped").
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     given = os.environ.get(MULTIPROC_ENV)
     if given:
         Path(given).mkdir(parents=True, exist_ok=True)
@@ -68,6 +74,10 @@ def prepare_serve(settings: Settings) -> dict[str, Any]:
         os.environ[MULTIPROC_ENV] = directory
         atexit.register(shutil.rmtree, directory, ignore_errors=True)
     return logging_setup.uvicorn_options()
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def add_commands(tenant_cmd: Any, commands: Any) -> None:
