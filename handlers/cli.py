@@ -35,7 +35,8 @@ def _bootstrap(plan: str = "enterprise") -> None:
     # One key, as promised: the sandbox key's secret is never shown (mint sandbox keys with
     # this one: POST /v1/api-keys {"environment": "sandbox", ...}).
     print(
-        f"Created tenant 'default' ({plan}). Its admin API key (shown once, store it now):\n  {provisioned.live_key}",
+        f"Created tenant 'default' ({plan}). Its admin API key (shown once, store it now):\n"
+        f"  {provisioned.live_key}",
         flush=True,
     )
 
@@ -129,7 +130,9 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--workers", type=int, default=1)
-    serve_cmd.add_argument("--plan", choices=PLANS, default="enterprise", help="plan of the tenant made on an empty database")
+    serve_cmd.add_argument(
+        "--plan", choices=PLANS, default="enterprise", help="plan of the tenant made on an empty database"
+    )
 
     commands.add_parser("migrate", help="apply pending migrations")
 

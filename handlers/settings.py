@@ -131,7 +131,9 @@ class Settings:
             rate_limit_plans=_rate_plans(env),
             capture_rate_per_ip=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_IP", cls.capture_rate_per_ip),
             capture_rate_per_key=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_KEY", cls.capture_rate_per_key),
-            log_format=_choice(env, "LEADPIPE_LOG_FORMAT", "json" if production else "text", ("json", "text")),
+            log_format=_choice(
+                env, "LEADPIPE_LOG_FORMAT", "json" if production else "text", ("json", "text")
+            ),
             metrics_token=_metrics_token(env),
         )
 

@@ -61,7 +61,9 @@ class Worker:
             result = handler(job)
         except Exception as exc:  # any failure of a job is recorded, never fatal to the loop
             # The type only: an exception's text can quote a row's personal data (last_error keeps it).
-            log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, type(exc).__name__)
+            log.warning(
+                "job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, type(exc).__name__
+            )
             jobs.fail(job, f"{type(exc).__name__}: {exc}")
             return False
         return jobs.complete(job, result)

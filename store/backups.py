@@ -58,7 +58,9 @@ def _check_sqlite(path: Path) -> None:
         raise ValidationFailed([FieldError("path", f"The database fails its integrity check: {verdict}")])
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
-        raise ValidationFailed([FieldError("path", f"Not a Leadpipe database (no {', '.join(missing)} table)")])
+        raise ValidationFailed(
+            [FieldError("path", f"Not a Leadpipe database (no {', '.join(missing)} table)")]
+        )
 
 
 def backup_sqlite(url: str, destination: Path) -> int:

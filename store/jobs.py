@@ -281,8 +281,9 @@ def purge_finished(older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
 def depth_by_kind() -> list[tuple[str, str, int]]:
     """``(kind, state, count)`` over every tenant: the queue depth ``/metrics`` exports."""
     query = (
-        Job.select(Job.kind, Job.state, peewee.fn.COUNT(Job.id).alias("n"))
+        Job.select(Job.kind, Job.state, peewee.fn.COUNT(Job.id).alias("total"))
         .group_by(Job.kind, Job.state)
         .order_by(Job.kind, Job.state)
     )
-    return [(row.kind, row.state, row.n) for row in query]
+    # getattr: "total" is an alias of the query, not a field the model (or mypy) knows.
+    return [(job.kind, job.state, int(getattr(job, "total"))) for job in query]  # noqa: B009

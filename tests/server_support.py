@@ -68,7 +68,9 @@ def _wait_until_up(server: Server, timeout: float = 120.0) -> None:
 
 
 @contextlib.contextmanager
-def serving(logdir: Path, *args: str, workers: int = 1, factory: bool = False, **env: str) -> Iterator[Server]:
+def serving(
+    logdir: Path, *args: str, workers: int = 1, factory: bool = False, **env: str
+) -> Iterator[Server]:
     """``leadpipe serve`` on a free port until the block ends (SIGTERM, then a clean exit).
 
     ``factory``: plain ``uvicorn --factory handlers.asgi:app_factory`` instead, which (unlike
@@ -78,7 +80,15 @@ def serving(logdir: Path, *args: str, workers: int = 1, factory: bool = False, *
     stdout, stderr = logdir / "server.out", logdir / "server.err"
     command = [*CLI, "serve", "--port", str(port), "--workers", str(workers), *args]
     if factory:
-        command = [sys.executable, "-m", "uvicorn", "--factory", "handlers.asgi:app_factory", "--port", str(port)]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "handlers.asgi:app_factory",
+            "--port",
+            str(port),
+        ]
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(command, env=clean_env(**env), stdout=out, stderr=err)
     server = Server(port, process, stdout, stderr)

@@ -74,13 +74,19 @@ def test_the_systemd_units_verify(tmp_path: Path) -> None:
     (tmp_path / "leadpipe.env").write_text("")
     done = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout + done.stderr == "", done.stdout + done.stderr
-    assert {u.name for u in units} >= {"leadpipe-web.service", "leadpipe-worker.service", "leadpipe-backup.timer"}
+    assert {u.name for u in units} >= {
+        "leadpipe-web.service",
+        "leadpipe-worker.service",
+        "leadpipe-backup.timer",
+    }
 
 
 def test_the_proxy_allows_the_import_body_size() -> None:
     (nginx,) = blocks("nginx")
     size = re.search(r"client_max_body_size (\d+)m;", nginx)
-    assert size is not None and int(size.group(1)) * 1024 * 1024 >= int(env_file()["LEADPIPE_MAX_IMPORT_BYTES"])
+    assert size is not None and int(size.group(1)) * 1024 * 1024 >= int(
+        env_file()["LEADPIPE_MAX_IMPORT_BYTES"]
+    )
     assert "proxy_set_header X-Forwarded-For" in nginx and "proxy_pass http://127.0.0.1:8000" in nginx
 
 
@@ -108,7 +114,9 @@ def test_every_command_runs_as_documented(tmp_path: Path) -> None:
         def substitute(line: str) -> str:
             line = line.replace("/etc/leadpipe/leadpipe.env", str(env_path))
             line = line.replace("/var/backups/leadpipe", str(backups))
-            line = line.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace("--port 8000", f"--port {port}")
+            line = line.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace(
+                "--port 8000", f"--port {port}"
+            )
             line = re.sub(r"^leadpipe ", f"{cli} ", line)
             for name, value in found.items():
                 line = line.replace(name, value)
@@ -127,7 +135,10 @@ def test_every_command_runs_as_documented(tmp_path: Path) -> None:
                         log = tmp_path / f"bg{len(background)}.log"
                         with log.open("wb") as out:
                             process = subprocess.Popen(
-                                ["bash", "-c", f"exec {command}"], env=base_env, stdout=out, stderr=subprocess.STDOUT
+                                ["bash", "-c", f"exec {command}"],
+                                env=base_env,
+                                stdout=out,
+                                stderr=subprocess.STDOUT,
                             )
                         background.append(process)
                         _wait_for(process, log, line)

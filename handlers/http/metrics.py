@@ -140,7 +140,9 @@ class Metrics:
     def sample_pool(self) -> None:
         """Copy the pool's counts into the gauges (peewee exposes them only as attributes)."""
         pool = db.database.obj
-        in_use, idle, size = (getattr(pool, name, None) for name in ("_in_use", "_connections", "_max_connections"))
+        in_use, idle, size = (
+            getattr(pool, name, None) for name in ("_in_use", "_connections", "_max_connections")
+        )
         if in_use is None or idle is None or size is None:
             return  # not a pooled database: nothing to report
         self.pool_in_use.set(len(in_use))

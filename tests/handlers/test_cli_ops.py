@@ -63,7 +63,9 @@ def test_key_create_list_revoke_for_an_operator_who_lost_the_key(
     assert f"{mine['id']}  {mine['prefix']}  live  revoked" in listed
 
 
-def test_a_sandbox_key_with_chosen_scopes(database_url: str, client: TestClient, tenant: SeededTenant) -> None:
+def test_a_sandbox_key_with_chosen_scopes(
+    database_url: str, client: TestClient, tenant: SeededTenant
+) -> None:
     created = run_cli(
         "key", "create", tenant.id, "--environment", "sandbox", "--scope", "read:leads", "--json",
         LEADPIPE_DATABASE_URL=database_url,
@@ -72,7 +74,9 @@ def test_a_sandbox_key_with_chosen_scopes(database_url: str, client: TestClient,
     assert issued["apiKey"].startswith("lp_sandbox_sk_")
     headers = {"X-API-Key": issued["apiKey"]}
     assert assert_ok(client.get("/v1/leads", headers=headers)) == []
-    assert_error(client.post("/v1/leads", json={"email": "a@b.co"}, headers=headers), 403, "insufficient_permissions")
+    assert_error(
+        client.post("/v1/leads", json={"email": "a@b.co"}, headers=headers), 403, "insufficient_permissions"
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,14 +132,18 @@ def test_every_help_shows_every_option_with_its_default(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("args", "plan"), [((), "enterprise"), (("--plan", "team"), "team")])
-def test_serve_bootstraps_the_operators_tenant_on_enterprise(tmp_path: Path, args: tuple[str, ...], plan: str) -> None:
+def test_serve_bootstraps_the_operators_tenant_on_enterprise(
+    tmp_path: Path, args: tuple[str, ...], plan: str
+) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     with serving(tmp_path, *args, LEADPIPE_DATABASE_URL=url, LEADPIPE_WORKER_THREADS="0") as server:
         found = KEY.search(server.stdout.read_text())
         assert found is not None
         headers = {"X-API-Key": found.group(0)}
         # Past the free plan's burst of 10: the newcomer's first script is not refused.
-        statuses = {httpx.get(f"{server.base}/v1/leads", headers=headers, timeout=30).status_code for _ in range(15)}
+        statuses = {
+            httpx.get(f"{server.base}/v1/leads", headers=headers, timeout=30).status_code for _ in range(15)
+        }
         tenant: Any = assert_ok(httpx.get(f"{server.base}/v1/tenant", headers=headers, timeout=30))
     assert statuses == {200}
     assert tenant["plan"] == plan

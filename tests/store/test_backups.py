@@ -42,7 +42,14 @@ def writing(tenant: SeededTenant, threads: int = 2) -> Iterator[threading.Event]
     def write() -> None:
         try:
             while not stop.is_set():
-                leads.create_lead(caller, {"email": f"w.{uuid.uuid4().hex[:10]}@example.com", "first_name": "W", "last_name": "Writer"})
+                leads.create_lead(
+                    caller,
+                    {
+                        "email": f"w.{uuid.uuid4().hex[:10]}@example.com",
+                        "first_name": "W",
+                        "last_name": "Writer",
+                    },
+                )
                 if Lead.select().where(Lead.tenant_id == tenant.id).count() >= 10:
                     started.set()
         except BaseException as exc:  # surfaced below: a writer must not die silently
@@ -97,7 +104,9 @@ def test_backup_while_writing_restores_one_consistent_state(
         restored = run_cli("restore", str(dump), "--yes", LEADPIPE_DATABASE_URL=target)
         assert restored.returncode == 0, restored.stderr
         with sqlite3.connect(tmp_path / "restored.db") as conn:
-            counts = _counts(lambda sql, tid: conn.execute(sql.replace("%s", "?"), (tid,)).fetchone()[0], tenant.id)
+            counts = _counts(
+                lambda sql, tid: conn.execute(sql.replace("%s", "?"), (tid,)).fetchone()[0], tenant.id
+            )
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         _assert_working(target, tenant)
     else:

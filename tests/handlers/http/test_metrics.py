@@ -119,9 +119,11 @@ def test_429s_are_counted_by_scope_and_the_scrape_is_never_limited(
     assert value(after, tenant, scope="tenant") - value(before, tenant, scope="tenant") == 1
     assert value(after, tenant, scope="ip") - value(before, tenant, scope="ip") == 3
     requests = "leadpipe_http_requests_total"
-    assert value(after, requests, operation="listLeads", status="429") - value(
-        before, requests, operation="listLeads", status="429"
-    ) == 4
+    assert (
+        value(after, requests, operation="listLeads", status="429")
+        - value(before, requests, operation="listLeads", status="429")
+        == 4
+    )
 
 
 def test_a_metrics_token_is_required_when_set(app: Any, settings: Settings) -> None:
