@@ -52,6 +52,7 @@ def test_counts_add_up_across_two_workers(tmp_path: Path) -> None:
         served = _pids(metrics_dir, "counter")
         scrapes = [samples(httpx.get(f"{server.base}/metrics", timeout=30).text) for _ in range(6)]
 
+    assert server.stderr.read_text() == ""  # no warning from the parent or either worker
     assert len(served) >= 2, "both workers should have counted requests"
     ok, limited = statuses.count(200), statuses.count(429)
     # The free plan's burst of 10 (60/minute refills it over 10 s), one budget through Redis.
