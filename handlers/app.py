@@ -14,7 +14,7 @@ from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 
 from handlers.api import imports
-from handlers.http import connexion_pinned, errors, rate_limit, security
+from handlers.http import connexion_pinned, errors, observe, rate_limit, security
 from handlers.http.body_limit import BodyLimit
 from handlers.http.context import AppState
 from handlers.http.limiter import Limiter
@@ -81,6 +81,7 @@ def create_app(settings: Settings) -> AsyncApp:
         max_bytes=settings.max_body_bytes,
         routes=imports.body_limits(settings, BASE_PATH),
     )
+    observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
     rate_limit.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
     return app

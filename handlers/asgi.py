@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from connexion import AsyncApp
 
+from handlers import logging_setup
 from handlers.app import create_app
 from handlers.settings import Settings
 
 
 def app_factory() -> AsyncApp:
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    logging_setup.configure(settings)  # each uvicorn worker process is a fresh interpreter
+    return create_app(settings)

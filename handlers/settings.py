@@ -73,6 +73,10 @@ class Settings:
     # publishable key; None = off. Humans fill forms slowly; bots do not.
     capture_rate_per_ip: tuple[int, int] | None = (20, 5)
     capture_rate_per_key: tuple[int, int] | None = (600, 60)
+    # Log lines: "json" (one object per line, the production default) or "text".
+    log_format: str = "text"
+    # When set, GET /metrics needs "Authorization: Bearer <token>".
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +131,10 @@ class Settings:
             rate_limit_plans=_rate_plans(env),
             capture_rate_per_ip=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_IP", cls.capture_rate_per_ip),
             capture_rate_per_key=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_KEY", cls.capture_rate_per_key),
+            log_format=_choice(
+                env, "LEADPIPE_LOG_FORMAT", "json" if production else "text", ("json", "text")
+            ),
+            metrics_token=_metrics_token(env),
         )
 
 
@@ -165,3 +173,17 @@ def _rate_plans(env: Mapping[str, str]) -> tuple[tuple[str, int, int], ...]:
             raise ConfigError(f"LEADPIPE_RATE_LIMITS: unknown plan {plan!r}")
         plans.append((plan.strip(), *_parse_pair("LEADPIPE_RATE_LIMITS", pair)))
     return tuple(plans)
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = env.get("LEADPIPE_METRICS_TOKEN", "").strip()
+    if token and len(token) < 16:
+        raise ConfigError("LEADPIPE_METRICS_TOKEN must be at least 16 characters")
+    return token or None

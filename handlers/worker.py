@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 
+from handlers.http.metrics import job_timer
 from store.errors import StoreError
 from store.jobs import queue as jobs
 from store.models import Job
@@ -24,7 +25,10 @@ from store.models import Job
 log = logging.getLogger("leadpipe.worker")
 
 # Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
-JOB_MODULES: tuple[str, ...] = ("store.duplicates.detection", "store.imports.job")
+JOB_MODULES: tuple[str, ...] = (
+    "store.duplicates.detection",
+    "store.imports.job",
+)
 
 IDLE_POLL_SECONDS = 1.0
 BATCH = 10
@@ -59,7 +63,10 @@ class Worker:
         try:
             result = handler(job)
         except Exception as exc:  # any failure of a job is recorded, never fatal to the loop
-            log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, exc)
+            # The type only: an exception's text can quote a row's personal data (last_error keeps it).
+            log.warning(
+                "job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, type(exc).__name__
+            )
             jobs.fail(job, f"{type(exc).__name__}: {exc}")
             return False
         return jobs.complete(job, result)
@@ -70,7 +77,8 @@ class Worker:
             self.worker_id, limit=limit, lease_seconds=self.lease_seconds, tenant_id=tenant_id
         )
         for job in claimed:
-            self.run_job(job)
+            with job_timer(job.kind):
+                self.run_job(job)
         return len(claimed)
 
     def run_until_idle(self, *, tenant_id: str | None = None, max_rounds: int = 1000) -> int:

@@ -89,9 +89,10 @@ class RateLimited(StoreError):
     code = "rate_limited"
     status = 429
 
-    def __init__(self, message: str, retry_after_ms: int) -> None:
+    def __init__(self, message: str, retry_after_ms: int, scope: str = "tenant") -> None:
         super().__init__(message)
         self.retry_after_ms = max(0, retry_after_ms)
+        self.scope = scope  # which budget ran out: the label of leadpipe_rate_limited_total
 
 
 class IdempotencyConflict(Conflict):

@@ -36,6 +36,7 @@ def _limit(pair: tuple[int, int] | None, name: str, *identifiers: str) -> Verdic
         raise RateLimited(
             f"Too many submissions for this {name.split('-')[-1]}; retry after {verdict.retry_after_ms} ms",
             verdict.retry_after_ms,
+            name,
         )
     return verdict
 

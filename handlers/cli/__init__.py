@@ -10,8 +10,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from handlers import worker
-from handlers.cli import limits
+from handlers import logging_setup, worker
+from handlers.cli import limits, ops
 from handlers.settings import ConfigError, Settings
 from store import db
 from store.access.principals import PLANS
@@ -23,31 +23,33 @@ def _open(settings: Settings) -> None:
     db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
 
 
-def _bootstrap() -> None:
-    """On an empty database, make a tenant and show its admin key once, so a newcomer can
-    call the API within a minute."""
+def _bootstrap(plan: str = "enterprise") -> None:
+    """On an empty database, make the operator's own tenant (enterprise: no plan limit to trip
+    over) and show its admin key once, so a newcomer can call the API within a minute."""
     if tenants.tenant_count():
         return
     provisioned = tenants.create_tenant(
         "default",
-        plan="free",
+        plan=plan,
         owner_email="owner@leadpipe.local",
         owner_password=secrets.token_urlsafe(24),
     )
     # One key, as promised: the sandbox key's secret is never shown (mint sandbox keys with
     # this one: POST /v1/api-keys {"environment": "sandbox", ...}).
     print(
-        f"Created tenant 'default'. Its admin API key (shown once, store it now):\n  {provisioned.live_key}",
+        f"Created tenant 'default' ({plan}). Its admin API key (shown once, store it now):\n"
+        f"  {provisioned.live_key}",
         flush=True,
     )
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> int:
+def serve(settings: Settings, host: str, port: int, workers: int, plan: str = "enterprise") -> int:
     import uvicorn
 
+    uvicorn_options = ops.prepare_serve(settings)  # first: before anything imports metrics
     _open(settings)
     db.migrate()
-    _bootstrap()
+    _bootstrap(plan)
     # The job worker runs beside the server, in this (parent) process: one set of worker
     # threads however many uvicorn workers serve HTTP.
     stop = threading.Event()
@@ -61,6 +63,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
             workers=workers,
             log_level=settings.log_level.lower(),
             proxy_headers=True,
+            **uvicorn_options,
         )
     finally:
         stop.set()
@@ -71,6 +74,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
 def run_worker(settings: Settings, threads: int, once: bool, tenant_id: str | None = None) -> int:
     """``leadpipe worker``: run jobs without serving HTTP (scale it out as separate processes)."""
+    logging_setup.configure(settings)
     _open(settings)
     db.migrate()
     if once:
@@ -128,6 +132,9 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.add_argument(
+        "--plan", choices=PLANS, default="enterprise", help="plan of the tenant made on an empty database"
+    )
 
     commands.add_parser("migrate", help="apply pending migrations")
 
@@ -145,6 +152,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--owner-password", required=True)
     create.add_argument("--json", action="store_true", help="print one JSON object")
     limits.add_commands(tenant_cmd, commands)
+    ops.add_commands(tenant_cmd, commands)
+    ops.show_defaults(root)
     return root
 
 
@@ -153,13 +162,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "serve":
-            return serve(settings, args.host, args.port, args.workers)
+            return serve(settings, args.host, args.port, args.workers, args.plan)
         if args.command == "migrate":
             return migrate(settings)
         if args.command == "worker":
             return run_worker(settings, args.threads, args.once, args.tenant)
         if limits.handles(args):
             return limits.run(settings, args)
+        if ops.handles(args):
+            return ops.run(settings, args)
         return create_tenant(settings, args)
     except ConfigError as exc:
         print(f"leadpipe: configuration error: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from handlers.api.presenters import field_path_to_camel
 from handlers.http import envelope
 from handlers.http.context import request_id
+from handlers.http.metrics import metrics
 from store.errors import RateLimited, StoreError
 
 log = logging.getLogger("leadpipe.errors")
@@ -85,6 +86,7 @@ def store_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse
     if exc.status >= 500:
         log.error("request %s failed: %s", request_id(), exc.code, exc_info=exc)
     if isinstance(exc, RateLimited):
+        metrics().rate_limited.labels(exc.scope).inc()
         retry = {"retryAfterMs": exc.retry_after_ms}
         headers = {"Retry-After": str(-(-exc.retry_after_ms // 1000))}
         return _reply(exc.status, envelope.error(exc.status, exc.code, exc.message, errors, **retry), headers)

@@ -167,6 +167,13 @@ class Limiter:
             return await anyio.to_thread.run_sync(self.peek, policy, *identifiers)
         return self.peek(policy, *identifiers)
 
+    def ping(self) -> bool:
+        """Does the counters' store answer? (readiness; memory always does)."""
+        try:
+            return bool(self._storage.check())
+        except Exception:  # any failure to answer is "not ready", never a 500 of the probe
+            return False
+
     def reset(self) -> None:
         """Forget every counter (tests, and an operator's escape hatch)."""
         self._storage.reset()

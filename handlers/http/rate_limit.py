@@ -63,6 +63,7 @@ def _refuse(verdict: Verdict, who: str) -> RateLimited:
         f"Rate limit exceeded for this {who} ({verdict.policy.limit} requests/minute, burst "
         f"{verdict.policy.burst}); retry after {verdict.retry_after_ms} ms",
         verdict.retry_after_ms,
+        "ip" if who == "client IP" else "tenant",
     )
 
 

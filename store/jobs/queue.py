@@ -63,6 +63,10 @@ def handler_for(kind: str) -> JobHandler | None:
     return _HANDLERS.get(kind)
 
 
+def registered_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
 def enqueue(
     tenant_id: str,
     kind: str,
@@ -271,3 +275,15 @@ def purge_finished(older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
     are kept: their ``last_error`` is what an operator needs."""
     cutoff = utcnow() - older_than
     return Job.delete().where((Job.state == DONE) & (Job.finished_at < cutoff)).execute()
+
+
+@reading
+def depth_by_kind() -> list[tuple[str, str, int]]:
+    """``(kind, state, count)`` over every tenant: the queue depth ``/metrics`` exports."""
+    query = (
+        Job.select(Job.kind, Job.state, peewee.fn.COUNT(Job.id).alias("total"))
+        .group_by(Job.kind, Job.state)
+        .order_by(Job.kind, Job.state)
+    )
+    # getattr: "total" is an alias of the query, not a field the model (or mypy) knows.
+    return [(job.kind, job.state, int(getattr(job, "total"))) for job in query]  # noqa: B009

@@ -77,7 +77,7 @@ def _check_throttle(keys: dict[str, int], policy: LoginPolicy) -> None:
             assert oldest is not None
             free_at = oldest.occurred_at + dt.timedelta(seconds=policy.window_seconds)
             retry_ms = int((free_at - utcnow()).total_seconds() * 1000) + 1
-            raise RateLimited("Too many failed sign-in attempts; retry later", retry_ms)
+            raise RateLimited("Too many failed sign-in attempts; retry later", retry_ms, "login")
 
 
 @reading
