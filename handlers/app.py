@@ -14,6 +14,7 @@ from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 
 from handlers import errors, fast_operations, imports, ratelimit_middleware, security
+from handlers.console import mount as console
 from handlers.context import AppState
 from handlers.middleware import BodyLimit, RequestContext
 from handlers.ratelimit import Limiter
@@ -81,4 +82,5 @@ def create_app(settings: Settings) -> AsyncApp:
     )
     ratelimit_middleware.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
+    console.install(app)
     return app
