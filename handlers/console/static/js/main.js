@@ -82,4 +82,6 @@ function App() {
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.replaceChildren(); // drop the "Loading" text (Preact 11 renders beside foreign nodes)
+render(html`<${App} />`, root);

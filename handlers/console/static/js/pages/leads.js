@@ -96,7 +96,7 @@ export function LeadsPage() {
   const set = (name) => (value) => setFilters({ ...filters, [name]: value });
   const userOptions = [["", "Anyone"], ...users.map((user) => [user.id, user.name])];
   return html`<h1>Leads</h1>
-    <form class="filters" onSubmit=${apply} aria-label="Search and filters">
+    <form class="filters" onSubmit=${apply} aria-label="Lead filters">
       <${TextField} label="Search" type="search" value=${filters.q} onInput=${set("q")} maxlength="200" />
       <${SelectField} label="Status filter" value=${filters.status} onChange=${set("status")}
         options=${[["", "Any status"], ...STATUSES.map((s) => [s, s])]} />
