@@ -34,7 +34,7 @@ export function EnvironmentSwitch() {
   }
 
   return html`<div class="env">
-    <div class="env-switch" role="group" aria-label="Data environment">
+    <div class="env-switch" role="group" aria-label="Sandbox or live data">
       <button type="button" aria-pressed=${environment === "live"} onClick=${() => { setSandboxKey(null); setAsking(false); }}>Live</button>
       <button type="button" aria-pressed=${environment === "sandbox"} onClick=${() => setAsking(!asking)}>Sandbox</button>
     </div>
