@@ -105,7 +105,9 @@ class Account:
 @pytest.fixture
 def account(live_server: str) -> Account:
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    made = tenants.create_tenant(f"Acme {uuid.uuid4().hex[:4]}", plan="pro", owner_email=email, owner_password=PASSWORD)
+    made = tenants.create_tenant(
+        f"Acme {uuid.uuid4().hex[:4]}", plan="pro", owner_email=email, owner_password=PASSWORD
+    )
     return Account(made.tenant.id, made.owner.id, email, made.live_key, made.sandbox_key, live_server)
 
 

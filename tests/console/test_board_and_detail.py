@@ -28,7 +28,10 @@ def test_board_moves_a_lead_by_keyboard_and_by_drag(signed_in: Watched, account:
     make_lead(account, email="other@example.com", status="contacted")
     page = signed_in.page
     signed_in.open("#/board")
-    column = {status: page.locator(f"section[data-status='{status}']") for status in ("new", "contacted", "qualified")}
+    column = {
+        status: page.locator(f"section[data-status='{status}']")
+        for status in ("new", "contacted", "qualified")
+    }
     expect(column["new"].locator(".count")).to_have_text("1")
     expect(column["contacted"].locator(".count")).to_have_text("1")
     card = page.locator(f"li[data-lead-id='{lead['id']}']")
@@ -52,7 +55,9 @@ def test_board_moves_a_lead_by_keyboard_and_by_drag(signed_in: Watched, account:
 
 
 def test_detail_edit_shows_field_errors_then_saves(signed_in: Watched, account: Account) -> None:
-    lead = make_lead(account, email="edit@example.com", company="Acme", customFields={"role": "VP"}, tags=["vip"])
+    lead = make_lead(
+        account, email="edit@example.com", company="Acme", customFields={"role": "VP"}, tags=["vip"]
+    )
     page = signed_in.page
     signed_in.open(f"#/leads/{lead['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Bea Board")
@@ -62,7 +67,9 @@ def test_detail_edit_shows_field_errors_then_saves(signed_in: Watched, account: 
     page.get_by_role("button", name="Save changes").click()
     email_error = page.locator(".field.has-error", has=page.get_by_label("Email")).get_by_role("alert")
     expect(email_error).to_be_visible()
-    expect(page.locator(".field.has-error", has=page.get_by_label("Score")).get_by_role("alert")).to_be_visible()
+    expect(
+        page.locator(".field.has-error", has=page.get_by_label("Score")).get_by_role("alert")
+    ).to_be_visible()
     expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
     assert stored(account, lead["id"])["email"] == "edit@example.com"  # nothing written
     signed_in.screenshot("lead-validation-error")
@@ -79,7 +86,10 @@ def test_detail_edit_shows_field_errors_then_saves(signed_in: Watched, account: 
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
     saved = stored(account, lead["id"])
     assert (saved["email"], saved["score"], saved["status"], saved["assignedTo"]) == (
-        "edited@example.com", 70, "qualified", account.owner_id
+        "edited@example.com",
+        70,
+        "qualified",
+        account.owner_id,
     )
     assert saved["tags"] == ["vip", "hot"] and saved["customFields"] == {"role": "VP", "region": "EMEA"}
 
@@ -92,16 +102,26 @@ def test_detail_edit_shows_field_errors_then_saves(signed_in: Watched, account: 
 
 def test_history_shows_on_behalf_of(signed_in: Watched, account: Account) -> None:
     lead = make_lead(account, email="obo@example.com")
-    assert account.api(
-        "PATCH", f"/leads/{lead['id']}", json={"score": 5}, headers={"X-On-Behalf-Of": account.owner_id}
-    ).status_code == 200
+    assert (
+        account.api(
+            "PATCH", f"/leads/{lead['id']}", json={"score": 5}, headers={"X-On-Behalf-Of": account.owner_id}
+        ).status_code
+        == 200
+    )
     signed_in.open(f"#/leads/{lead['id']}")
     expect(signed_in.page.locator(".timeline > li").last).to_contain_text("on behalf of Owner")
 
 
 def test_merge_a_detected_duplicate(signed_in: Watched, account: Account) -> None:
     target = make_lead(account, email="dana@example.com", firstName="Dana", lastName="Dup", score=10)
-    source = make_lead(account, email="Dana+promo@example.com", firstName="Dana", lastName="Dup", phone="+1-555-0100", score=60)
+    source = make_lead(
+        account,
+        email="Dana+promo@example.com",
+        firstName="Dana",
+        lastName="Dup",
+        phone="+1-555-0100",
+        score=60,
+    )
     Worker().run_until_idle(tenant_id=account.tenant_id)  # the dedup job records the match
     page = signed_in.page
     signed_in.open(f"#/leads/{target['id']}")

@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 from tests.console.conftest import Account, Watched
 
 
-def test_sign_in_errors_then_success_keeps_the_token_out_of_the_url(console: Watched, account: Account) -> None:
+def test_sign_in_errors_then_success_keeps_the_token_out_of_the_url(
+    console: Watched, account: Account
+) -> None:
     console.open()
     expect(console.page.get_by_role("heading", name="Sign in to Leadpipe")).to_be_visible()
     console.screenshot("sign-in")
@@ -33,7 +35,9 @@ def test_throttled_sign_in_says_so(console: Watched, account: Account) -> None:
         console.page.get_by_role("button", name="Sign in").wait_for()
         expect(console.page.get_by_role("button", name="Sign in")).to_be_enabled()
     console.sign_in(account.email)  # the right password, refused while throttled
-    expect(console.page.get_by_role("alert")).to_have_text(re.compile(r"^Too many failed sign-ins\. Wait \d+ seconds"))
+    expect(console.page.get_by_role("alert")).to_have_text(
+        re.compile(r"^Too many failed sign-ins\. Wait \d+ seconds")
+    )
     assert console.token() is None
 
 
@@ -42,7 +46,9 @@ def test_a_lead_created_through_the_api_appears_without_reload(signed_in: Watche
     expect(page.get_by_text("No leads match.")).to_be_visible()
     page.evaluate("window.__sameDocument = true")
     email = f"live.{uuid.uuid4().hex[:6]}@example.com"
-    created = account.api("POST", "/leads", json={"email": email, "firstName": "Lina", "lastName": "Live", "company": "Acme"})
+    created = account.api(
+        "POST", "/leads", json={"email": email, "firstName": "Lina", "lastName": "Live", "company": "Acme"}
+    )
     assert created.status_code == 201
     row = page.locator(f"tr[data-lead-id='{created.json()['data']['id']}']")
     expect(row).to_contain_text(email)
@@ -54,7 +60,13 @@ def test_a_lead_created_through_the_api_appears_without_reload(signed_in: Watche
 def test_search_filters_and_export_use_the_api(signed_in: Watched, account: Account) -> None:
     page = signed_in.page
     for first, status, score in (("Ada", "qualified", 90), ("Bob", "new", 10), ("Cy", "qualified", 20)):
-        body = {"email": f"{first.lower()}@example.com", "firstName": first, "lastName": "Test", "status": status, "score": score}
+        body = {
+            "email": f"{first.lower()}@example.com",
+            "firstName": first,
+            "lastName": "Test",
+            "status": status,
+            "score": score,
+        }
         assert account.api("POST", "/leads", json=body).status_code == 201
     page.reload()
     expect(page.locator("tbody tr")).to_have_count(3)
@@ -93,7 +105,14 @@ def test_paging_follows_the_cursor(signed_in: Watched, account: Account) -> None
 def test_markup_in_a_lead_is_shown_as_text(signed_in: Watched, account: Account) -> None:
     payload = "<img src=x onerror=alert(1)>"
     created = account.api(
-        "POST", "/leads", json={"email": "xss@example.com", "firstName": payload, "lastName": "<b>bold</b>", "company": payload}
+        "POST",
+        "/leads",
+        json={
+            "email": "xss@example.com",
+            "firstName": payload,
+            "lastName": "<b>bold</b>",
+            "company": payload,
+        },
     )
     lead_id = created.json()["data"]["id"]
     page = signed_in.page

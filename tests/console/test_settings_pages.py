@@ -107,7 +107,9 @@ def test_users_invite_change_role_deactivate_and_audit(signed_in: Watched, accou
     page.get_by_label("Full name").fill("Sam Lee")
     page.get_by_label("First password").fill("short")
     page.get_by_role("button", name="Invite").click()
-    expect(page.locator(".invite small.error")).to_have_text("Must be at least 8 characters")  # the 422's field
+    expect(page.locator(".invite small.error")).to_have_text(
+        "Must be at least 8 characters"
+    )  # the 422's field
     page.get_by_label("First password").fill(PASSWORD)
     page.get_by_role("button", name="Invite").click()
     row = page.get_by_role("row", name="Sam Lee")

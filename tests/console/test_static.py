@@ -42,7 +42,9 @@ def assert_strict(response: Any) -> None:
         ("/console/console.css", "text/css"),
     ],
 )
-def test_files_are_served_with_their_type_and_the_strict_headers(client: Any, path: str, media_type: str) -> None:
+def test_files_are_served_with_their_type_and_the_strict_headers(
+    client: Any, path: str, media_type: str
+) -> None:
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(media_type)
@@ -58,7 +60,13 @@ def test_the_page_has_no_inline_script_or_style(client: Any) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/console/nope.js", "/console/js/", "/console/%2e%2e/mount.py", "/console/..%2fmount.py", "/console/mount.py"],
+    [
+        "/console/nope.js",
+        "/console/js/",
+        "/console/%2e%2e/mount.py",
+        "/console/..%2fmount.py",
+        "/console/mount.py",
+    ],
 )
 def test_anything_else_under_console_is_404_with_the_headers(client: Any, path: str) -> None:
     response = client.get(path)
@@ -84,7 +92,9 @@ def test_the_api_is_untouched(client: Any) -> None:
 def _glob_match(name: str, pattern: str) -> bool:
     """setuptools' glob: ``*`` never crosses a ``/``."""
     parts, wanted = name.split("/"), pattern.split("/")
-    return len(parts) == len(wanted) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(parts, wanted, strict=True))
+    return len(parts) == len(wanted) and all(
+        fnmatch.fnmatchcase(a, b) for a, b in zip(parts, wanted, strict=True)
+    )
 
 
 def test_every_static_file_is_in_the_package_data() -> None:
@@ -92,7 +102,9 @@ def test_every_static_file_is_in_the_package_data() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["handlers.console"]
     package = ROOT / "handlers" / "console"
-    shipped = {path.relative_to(package).as_posix() for path in (package / "static").rglob("*") if path.is_file()}
+    shipped = {
+        path.relative_to(package).as_posix() for path in (package / "static").rglob("*") if path.is_file()
+    }
     missing = {name for name in shipped if not any(_glob_match(name, pattern) for pattern in patterns)}
     assert missing == set()
     assert set(mount.shipped_files()) >= {"/", "/index.html", "/js/main.js", "/vendor/htm.js"}

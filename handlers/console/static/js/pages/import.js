@@ -13,8 +13,7 @@ function Progress({ job }) {
     <h2 id="import-title">Import ${job.id}: ${job.status}</h2>
     <label for="import-progress">Progress</label>
     <progress id="import-progress" max="100" value=${percent} aria-valuetext=${`${percent}%`}>${percent}%</progress>
-    <p role="status" aria-live="polite">${percent}% · ${job.progress.rowsProcessed} rows read ·
-      ${job.counts.created} created · ${job.counts.updated} updated · ${job.counts.failed} failed</p>
+    <p role="status" aria-live="polite">${percent}% · ${job.progress.rowsProcessed} rows read · ${job.counts.created} created · ${job.counts.updated} updated · ${job.counts.failed} failed</p>
     ${job.message ? html`<p class="banner error">${job.message}</p>` : null}
     ${DONE.has(job.status) && job.errors.length ? html`<h3>Row errors (${job.errorCount}${job.errorsTruncated ? ", first 1,000 shown" : ""})</h3>
       <div class="table-wrap"><table class="row-errors">
@@ -71,7 +70,7 @@ export function ImportPage() {
   }
 
   return html`<h1>Import leads</h1>
-    <p>A UTF-8 CSV whose first row names the columns: <code>email</code>, <code>firstName</code>, <code>lastName</code>
+    <p>A UTF-8 CSV whose first row names the columns: <code>email</code>, <code>firstName</code>, <code>lastName</code>${" "}
       (required), any other lead field, and <code>customFields.&lt;name&gt;</code> columns. Tags are separated by <code>;</code>.</p>
     <form class="import-form" onSubmit=${upload}>
       <div class="field">

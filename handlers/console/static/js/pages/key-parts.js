@@ -14,7 +14,7 @@ export function SecretPanel({ issued, onDone }) {
   }
   return html`<section class="secret" role="region" aria-labelledby="secret-title">
     <h2 id="secret-title">The secret of “${issued.name}”</h2>
-    <p class="banner warning" role="alert"><strong>Copy it now: it is shown only once.</strong>
+    <p class="banner warning" role="alert"><strong>Copy it now: it is shown only once.</strong>${" "}
       Leadpipe stores only a hash of it; if it is lost, rotate the key to get a new one.</p>
     <p><code class="secret-value" data-testid="secret-value">${issued.key}</code></p>
     <button type="button" onClick=${copy}>Copy key</button>

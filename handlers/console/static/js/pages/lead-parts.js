@@ -3,14 +3,27 @@ import { html, useState, useEffect } from "../ui.js";
 import { request, listAll } from "../api.js";
 import { fullName, when, show, userName } from "../format.js";
 import { ErrorBanner, ConfirmButton } from "../widgets.js";
+import { mayOpen } from "../session.js";
 
-function actorText(actor, users) {
-  return actor.type === "user" ? `${userName(users, actor.id)} (user)` : `API key ${actor.id}`;
+function actorText(actor, users, keys) {
+  if (actor.type === "user") return `${userName(users, actor.id)} (user)`;
+  const key = keys.find((candidate) => candidate.id === actor.id);
+  return key ? `API key “${key.name}”` : `API key ${actor.id}`;
+}
+
+// Key names for the timeline, where the role may list keys (the API refuses the others).
+function useKeyNames() {
+  const [keys, setKeys] = useState([]);
+  useEffect(() => {
+    if (mayOpen("integrations")) listAll("/api-keys", {}, { scope: "session" }).then((all) => setKeys(all.items)).catch(() => {});
+  }, []);
+  return keys;
 }
 
 export function History({ lead, users, version }) {
   const [events, setEvents] = useState(null);
   const [error, setError] = useState(null);
+  const keys = useKeyNames();
   useEffect(() => {
     listAll(`/leads/${encodeURIComponent(lead.id)}/history`, {}, {}, 300)
       .then((all) => { setEvents(all.items); setError(null); })
@@ -22,7 +35,7 @@ export function History({ lead, users, version }) {
     ${events === null ? html`<p>Loading…</p>` : html`<ol class="timeline">
       ${events.map((event) => html`<li key=${event.id}>
         <p class="event-head"><strong>${event.action}</strong>
-          <span> by ${actorText(event.actor, users)}</span>
+          <span> by ${actorText(event.actor, users, keys)}</span>
           ${event.onBehalfOf ? html`<span> on behalf of ${userName(users, event.onBehalfOf)}</span>` : null}
           <span> · <time datetime=${event.occurredAt}>${when(event.occurredAt)}</time></span></p>
         ${Object.keys(event.changes).length ? html`<table class="changes">
