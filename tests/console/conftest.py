@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,10 @@ import httpx
 import pytest
 import uvicorn
 
-from store import tenants
+from tests.conftest import make_tenant
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's browser; LEADPIPE_TEST_CHROMIUM points elsewhere (e.g. to check the skip message).
+CHROMIUM = os.environ.get("LEADPIPE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -46,7 +46,16 @@ def _unavailable(reason: str) -> None:
     message = f"browser tests need {reason}"
     if os.environ.get("CI") == "true":
         pytest.fail(message, pytrace=False)
-    pytest.skip(message + " (set CI=true to make this a failure)")
+    pytest.skip(message + " (set CI=true to make this a failure)", allow_module_level=True)
+
+
+def playwright_expect() -> Any:
+    """Playwright's ``expect``, imported at a test module's top: skips (or, in CI, fails) without it."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:
+        _unavailable("the playwright package (pip install -e '.[test]')")
+    return expect
 
 
 @pytest.fixture(scope="session")
@@ -104,11 +113,13 @@ class Account:
 
 @pytest.fixture
 def account(live_server: str) -> Account:
-    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    made = tenants.create_tenant(
-        f"Acme {uuid.uuid4().hex[:4]}", plan="pro", owner_email=email, owner_password=PASSWORD
-    )
-    return Account(made.tenant.id, made.owner.id, email, made.live_key, made.sandbox_key, live_server)
+    """A fresh pro tenant; its owner gets a known password through the API (PATCH /v1/users)."""
+    made = make_tenant("pro")
+    headers = {"X-API-Key": made.live_key}
+    owner = f"{live_server}/v1/users/{made.owner_id}"
+    assert httpx.patch(owner, json={"password": PASSWORD}, headers=headers).status_code == 200
+    email = httpx.get(owner, headers=headers).json()["data"]["email"]
+    return Account(made.id, made.owner_id, email, made.live_key, made.sandbox_key, live_server)
 
 
 @dataclass
@@ -119,6 +130,7 @@ class Watched:
     base_url: str
     dialogs: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (url, headers)
 
     def open(self, route: str = "") -> None:
         self.page.goto(f"{self.base_url}/console/{route}")
@@ -151,6 +163,7 @@ def _watch(browser: Any, base_url: str, viewport: dict[str, int]) -> Iterator[Wa
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    page.on("request", lambda request: watched.requests.append((request.url, request.headers)))
     page.on("console", lambda msg: watched.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: watched.console_errors.append(f"uncaught: {exc}"))
     yield watched

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import expect
-
 from handlers.worker import Worker
-from tests.console.conftest import Account, Watched
+from tests.console.conftest import Account, Watched, playwright_expect
+
+expect = playwright_expect()
 
 
 def make_lead(account: Account, **body: Any) -> dict[str, Any]:

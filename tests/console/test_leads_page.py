@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import expect
+from tests.console.conftest import Account, Watched, playwright_expect
 
-from tests.console.conftest import Account, Watched
+expect = playwright_expect()
 
 
 def test_sign_in_errors_then_success_keeps_the_token_out_of_the_url(
@@ -125,3 +125,41 @@ def test_markup_in_a_lead_is_shown_as_text(signed_in: Watched, account: Account)
     expect(page.locator(f"li[data-lead-id='{lead_id}']")).to_contain_text(payload)
     assert page.locator("img").count() == 0 and page.locator("b").count() == 0
     assert signed_in.dialogs == []
+
+
+def test_the_token_travels_only_in_the_authorization_header(signed_in: Watched, account: Account) -> None:
+    token = signed_in.token()
+    for route in ("#/board", "#/import", "#/integrations", "#/users", "#/audit", "#/leads"):
+        signed_in.open(route)
+        signed_in.page.get_by_role("heading", level=1).wait_for()
+    api_calls = [(url, headers) for url, headers in signed_in.requests if "/v1/" in url]
+    assert len(api_calls) > 6
+    assert all(token not in url for url, _ in signed_in.requests)
+    referred = [(url, headers["referer"]) for url, headers in signed_in.requests if headers.get("referer")]
+    assert referred == []  # Referrer-Policy: no-referrer
+    for url, headers in api_calls:
+        if not url.endswith("/v1/auth/login"):
+            assert headers.get("authorization") == f"Bearer {token}", url
+
+
+def test_the_browser_enforces_the_policy(signed_in: Watched) -> None:
+    page = signed_in.page
+    response = page.request.get(f"{signed_in.base_url}/console/")
+    assert "script-src 'self';" in response.headers["content-security-policy"]
+    ran = page.evaluate(
+        """() => {
+          const script = document.createElement("script");
+          script.textContent = "window.__inline = true";
+          document.head.append(script);
+          setTimeout("window.__evaluated = true", 0);  // string code: eval by another name
+          const styled = document.createElement("style");
+          styled.textContent = "body { color: rgb(1, 2, 3); }";
+          document.head.append(styled);
+          return new Promise((done) => setTimeout(() => done(
+            [window.__inline === true, window.__evaluated === true, getComputedStyle(document.body).color]), 0));
+        }"""
+    )
+    assert ran[0] is False and ran[1] is False and ran[2] != "rgb(1, 2, 3)"
+    refused = [text for text in signed_in.console_errors if "Content Security Policy" in text]
+    assert len(refused) >= 3  # the inline script, the string timer and the inline style were refused
+    signed_in.console_errors.clear()  # provoked on purpose; any other error still fails the test

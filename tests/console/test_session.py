@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from playwright.sync_api import expect
 
 from tests.conftest import SPEC_PATH
-from tests.console.conftest import PASSWORD, Account, Watched
+from tests.console.conftest import PASSWORD, Account, Watched, playwright_expect
+
+expect = playwright_expect()
 
 
 def spec_has_operation(operation_id: str) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import expect
-
 from handlers.worker import Worker
-from tests.console.conftest import PASSWORD, Account, Watched
+from tests.console.conftest import PASSWORD, Account, Watched, playwright_expect
+
+expect = playwright_expect()
 
 CSV = (
     "email,firstName,lastName,company,tags\n"
