@@ -79,8 +79,10 @@ def live_server(app: Any) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module, not per session: Playwright's sync API holds an asyncio loop on the main
+    thread while it runs, and later tests that start their own loop there (anyio.run) would fail."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         _unavailable(f"Debian's chromium at {CHROMIUM} (apt-get install -y chromium)")
     try:

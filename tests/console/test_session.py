@@ -27,6 +27,7 @@ def test_sign_out_forgets_and_revokes_the_token(signed_in: Watched, account: Acc
     signed_in.page.get_by_role("button", name="Sign out").click()
     expect(signed_in.page.get_by_role("heading", name="Sign in to Leadpipe")).to_be_visible()
     assert signed_in.token() is None
+    expect(signed_in.page.get_by_role("status")).to_have_count(0)  # no "session ended": the user left
     signed_in.page.reload()
     expect(signed_in.page.get_by_role("heading", name="Sign in to Leadpipe")).to_be_visible()
     if not spec_has_operation("logout"):
@@ -50,6 +51,9 @@ def test_a_revoked_session_signs_in_again_on_the_same_page(signed_in: Watched, a
     )
     signed_in.open("#/board")  # any request now answers 401
     expect(page.get_by_role("heading", name="Sign in to Leadpipe")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text(
+        "Your session has ended. Sign in again to return to the page you were on."
+    )
     assert page.url.endswith("#/board")
     signed_in.sign_in(account.email, PASSWORD + "!")
     expect(page.get_by_role("heading", name="Pipeline")).to_be_visible()

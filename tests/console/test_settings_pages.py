@@ -127,6 +127,7 @@ def test_users_invite_change_role_deactivate_and_audit(signed_in: Watched, accou
     signed_in.open("#/audit")
     expect(page.locator("table.audit tbody tr").first).to_be_visible()
     page.get_by_label("Action").fill("user.updated")
+    page.get_by_label("Resource id").fill(sam["id"])
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("table.audit tbody tr")).to_have_count(2)
     expect(page.locator("table.audit tbody tr").first).to_contain_text("active: true → false")

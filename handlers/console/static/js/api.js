@@ -11,6 +11,7 @@ const STORE_KEY = "leadpipe.console.session";
 let session = readStoredSession();
 let sandboxKey = null; // memory only: never stored, forgotten on reload and sign-out
 let environment = "live";
+let ended = false; // the server refused the session (expired or revoked), not a sign-out
 const listeners = new Set();
 
 function readStoredSession() {
@@ -37,8 +38,9 @@ export function currentSession() {
   return session;
 }
 
-export function setSession(value) {
+export function setSession(value, { refused = false } = {}) {
   session = value;
+  ended = refused;
   if (value) sessionStorage.setItem(STORE_KEY, JSON.stringify(value));
   else sessionStorage.removeItem(STORE_KEY);
   if (!value) {
@@ -46,6 +48,10 @@ export function setSession(value) {
     environment = "live";
   }
   notify();
+}
+
+export function sessionWasRefused() {
+  return ended;
 }
 
 export function currentEnvironment() {
@@ -120,7 +126,7 @@ export async function request(method, path, options = {}) {
     const error = new ApiError(response.status, parsed);
     if (response.status === 401 && !anonymous && !token) {
       if (useSandbox) setSandboxKey(null);
-      else setSession(null);
+      else setSession(null, { refused: true });
     }
     throw error;
   }

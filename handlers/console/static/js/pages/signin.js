@@ -2,7 +2,7 @@
 // accounts in several tenants and the password matched more than one). The page the user was
 // on (the URL hash) is kept, so an expired session comes back to where it was.
 import { html, useState } from "../ui.js";
-import { ApiError } from "../api.js";
+import { ApiError, sessionWasRefused } from "../api.js";
 import { signIn } from "../session.js";
 import { TextField, ErrorBanner } from "../widgets.js";
 
@@ -23,6 +23,7 @@ export function SignIn() {
   const [tenantId, setTenantId] = useState("");
   const [needTenant, setNeedTenant] = useState(false);
   const [error, setError] = useState(null);
+  const [ended] = useState(sessionWasRefused);
   const [fields, setFields] = useState({});
   const [busy, setBusy] = useState(false);
 
@@ -45,6 +46,7 @@ export function SignIn() {
     <h1>Sign in to Leadpipe</h1>
     <form onSubmit=${submit} novalidate>
       <${ErrorBanner} error=${error} />
+      ${ended && !error ? html`<p class="banner warning" role="status">Your session has ended. Sign in again to return to the page you were on.</p>` : null}
       <${TextField} label="Email" type="email" value=${email} onInput=${setEmail} error=${fields.email}
         autocomplete="username" required />
       <${TextField} label="Password" type="password" value=${password} onInput=${setPassword}
