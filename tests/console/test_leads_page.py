@@ -129,9 +129,11 @@ def test_markup_in_a_lead_is_shown_as_text(signed_in: Watched, account: Account)
 
 def test_the_token_travels_only_in_the_authorization_header(signed_in: Watched, account: Account) -> None:
     token = signed_in.token()
-    for route in ("#/board", "#/import", "#/integrations", "#/users", "#/audit", "#/leads"):
+    pages = {"#/board": "Pipeline", "#/import": "Import leads", "#/integrations": "Settings → Integrations"}
+    pages.update({"#/users": "Settings → Users", "#/audit": "Audit log", "#/leads": "Leads"})
+    for route, title in pages.items():
         signed_in.open(route)
-        signed_in.page.get_by_role("heading", level=1).wait_for()
+        expect(signed_in.page.get_by_role("heading", level=1)).to_have_text(title)
     api_calls = [(url, headers) for url, headers in signed_in.requests if "/v1/" in url]
     assert len(api_calls) > 6
     assert all(token not in url for url, _ in signed_in.requests)
@@ -155,8 +157,9 @@ def test_the_browser_enforces_the_policy(signed_in: Watched) -> None:
           const styled = document.createElement("style");
           styled.textContent = "body { color: rgb(1, 2, 3); }";
           document.head.append(styled);
-          return new Promise((done) => setTimeout(() => done(
-            [window.__inline === true, window.__evaluated === true, getComputedStyle(document.body).color]), 0));
+          const report = () => [window.__inline === true, window.__evaluated === true,
+                                getComputedStyle(document.body).color];
+          return new Promise((done) => setTimeout(() => done(report()), 0));
         }"""
     )
     assert ran[0] is False and ran[1] is False and ran[2] != "rgb(1, 2, 3)"

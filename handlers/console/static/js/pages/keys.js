@@ -123,7 +123,7 @@ export function KeysPage() {
           <td>${key.scopes.join(", ")}${key.allowedOrigins && key.allowedOrigins.length ? ` · origins: ${key.allowedOrigins.join(", ")}` : ""}</td>
           <td>${key.rateLimitTier}</td><td>${key.status}</td><td>${when(key.expiresAt) || "never"}</td><td>${when(key.createdAt)}</td>
           <td class="row-actions">${key.status === "active" ? html`
-            <${ConfirmButton} label=${`Rotate ${key.name}`} confirmLabel="Yes, rotate (the old secret stops at once)"
+            <${ConfirmButton} label=${`Rotate ${key.name}`} confirmLabel="Yes, rotate (issues a new secret)"
               onConfirm=${() => act("POST", key, "/rotate", `Key “${key.name}” rotated.`)} />
             <${ConfirmButton} label=${`Revoke ${key.name}`} confirmLabel="Yes, revoke"
               onConfirm=${() => act("DELETE", key, "", `Key “${key.name}” revoked.`)} />
