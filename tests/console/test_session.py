@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.conftest import SPEC_PATH
+from tests.conftest import SPEC_PATH, make_tenant
 from tests.console.conftest import PASSWORD, Account, Watched, playwright_expect
 
 expect = playwright_expect()
@@ -136,3 +136,24 @@ def test_phone_sized_viewport(phone: Watched, account: Account) -> None:
     expect(page.locator("section[data-status='new'] .count")).to_have_text("3")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     phone.screenshot("phone-board")
+
+
+def test_an_email_in_two_tenants_asks_for_the_tenant(console: Watched, account: Account) -> None:
+    other = make_tenant("pro")
+    same = {"email": account.email, "name": "Twin", "role": "admin", "password": PASSWORD}
+    created = account.api("POST", "/users", json=same, headers={"X-API-Key": other.live_key})
+    assert created.status_code == 201, created.text
+    page = console.page
+    console.open()
+    console.sign_in(account.email)
+    expect(page.get_by_role("alert")).to_have_text(
+        "This email signs in to several tenants: enter the tenant ID to choose one."
+    )
+    assert console.token() is None
+    page.get_by_label("Tenant ID").fill(other.id)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".who")).to_contain_text("Twin · admin")
+    token = console.token()
+    assert token
+    tenant = account.api("GET", "/tenant", token=token).json()["data"]
+    assert tenant["id"] == other.id
