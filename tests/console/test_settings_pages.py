@@ -21,6 +21,7 @@ CSV = (
 def test_csv_import_shows_progress_and_row_errors(signed_in: Watched, account: Account) -> None:
     page = signed_in.page
     signed_in.open("#/import")
+    expect(page.get_by_text("customFields.<name>", exact=True)).to_be_visible()  # text, not an entity
     page.get_by_label("CSV file").set_input_files(
         files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": CSV.encode()}]
     )

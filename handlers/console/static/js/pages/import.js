@@ -71,7 +71,7 @@ export function ImportPage() {
 
   return html`<h1>Import leads</h1>
     <p>A UTF-8 CSV whose first row names the columns: <code>email</code>, <code>firstName</code>, <code>lastName</code>${" "}
-      (required), any other lead field, and <code>customFields.&lt;name&gt;</code> columns. Tags are separated by <code>;</code>.</p>
+      (required), any other lead field, and <code>${"customFields.<name>"}</code> columns. Tags are separated by <code>;</code>.</p>
     <form class="import-form" onSubmit=${upload}>
       <div class="field">
         <label for=${fileId}>CSV file</label>
