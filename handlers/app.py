@@ -14,6 +14,7 @@ from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 
 from handlers.api import imports
+from handlers.console import mount as console
 from handlers.http import connexion_pinned, errors, observe, rate_limit, security
 from handlers.http.body_limit import BodyLimit
 from handlers.http.context import AppState
@@ -84,4 +85,5 @@ def create_app(settings: Settings) -> AsyncApp:
     observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
     rate_limit.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
+    console.install(app)
     return app
