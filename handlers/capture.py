@@ -17,6 +17,7 @@ from handlers import envelope, presenters
 from handlers.context import app_state, request_id
 from handlers.ratelimit import Policy, Verdict
 from handlers.ratelimit_middleware import SLOT
+from handlers.security import refuse_repeated_credentials
 from store import capture
 from store.errors import RateLimited
 
@@ -56,6 +57,7 @@ def _cors(origin: str | None) -> dict[str, str]:
 
 def capture_lead(body: dict[str, Any], key: str | None = None) -> Any:
     ip = request.client.host if request.client else "unknown"
+    refuse_repeated_credentials(request.headers)
     presented = request.headers.get("x-publishable-key") or key or body.get("key")
     _rate_limit(ip, presented)
     fields = {

@@ -21,7 +21,7 @@ from typing import Any
 
 import peewee
 
-from store import audit, duplicates, lead_counts, leads
+from store import audit, duplicates, idempotency, lead_counts, leads
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, ValidationFailed
 from store.lead_rules import normalize_email
@@ -95,6 +95,7 @@ def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
     removed = Lead.delete().where((Lead.tenant_id == target.tenant_id) & Lead.id.in_(ids)).execute()
     lead_counts.adjust(target.tenant_id, target.environment, -removed)
     duplicates.forget(target.tenant_id, ids)
+    idempotency.forget_resources(target.tenant_id, ids)  # merged away: their replies go too
     leads._record(caller, target, "merged", {**changes, "merged_lead_ids": [[], ids]})
     for source_id in ids:  # the audit trail says where each removed lead went
         audit.record(caller, "lead.merged_into", "lead", source_id, {"merged_into": [None, target.id]})

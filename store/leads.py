@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from store import audit, bulk, duplicates, lead_counts
+from store import audit, bulk, duplicates, idempotency, lead_counts
 from store.db import reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
@@ -179,6 +179,7 @@ def delete_lead(caller: Principal, lead_id: str) -> Lead:
     Lead.delete().where((Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)).execute()
     lead_counts.adjust(lead.tenant_id, lead.environment, -1)
     duplicates.forget(lead.tenant_id, [lead.id])
+    idempotency.forget_resources(lead.tenant_id, [lead.id])
     # The audit trail keeps who did what and when, but not the erased lead's values.
     audit.erase_values(lead.tenant_id, "lead", lead.id)
     audit.record(caller, "lead.deleted", "lead", lead.id)

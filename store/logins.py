@@ -27,8 +27,8 @@ from store.errors import Conflict, RateLimited, Unauthenticated
 from store.ids import new_id
 from store.models import LoginFailure, User, utcnow
 from store.passwords import hash_password, verify_password
-from store.principals import LIVE, Principal
-from store.roles import scopes_for
+from store.access import power
+from store.principals import Principal
 from store.sessions import IssuedSession, SessionCodec
 from store.users import normalize_email
 
@@ -89,11 +89,13 @@ def _candidates(email: str, tenant_id: str | None) -> list[User]:
 
 
 def _as_principal(user: User, origin: Origin) -> Principal:
+    held = power.of_role(user.tenant_id, user.role)
     return Principal(
         tenant_id=user.tenant_id,
         plan="",
-        environment=LIVE,
-        scopes=scopes_for(user.role),
+        environment=held.environment,
+        scopes=held.scopes,
+        role=held.role,
         actor_type="user",
         actor_id=user.id,
         api_key_id=None,

@@ -1,0 +1,1 @@
+"""API keys: minting, authentication, listing, revocation and rotation."""
