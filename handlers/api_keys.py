@@ -10,8 +10,8 @@ from handlers.context import app_state
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
 from store import api_keys
-from store.keys import rotation
 from store.errors import FieldError, ValidationFailed
+from store.keys import rotation
 from store.principals import Principal
 
 # Seed 002's documented example asks for contacts scopes; a Leadpipe contact is a lead.

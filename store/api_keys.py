@@ -12,10 +12,12 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 
 from store import audit
+from store.access import power
 from store.db import reading, transaction
 from store.errors import (
     DuplicateName,
@@ -25,7 +27,6 @@ from store.errors import (
     ValidationFailed,
 )
 from store.ids import new_id, random_token
-from store.access import power
 from store.models import ApiKey, Tenant, User, utcnow
 from store.origins import normalize_origins
 from store.pagination import CursorCodec, PageResult
@@ -65,8 +66,9 @@ def key_status(key: ApiKey, now: dt.datetime | None = None) -> str:
     return "active"
 
 
-def _key_row(condition: peewee.Expression) -> ApiKey | None:
-    """The key (with its tenant's plan and limits and its creator's role and state) matching."""
+def _key_row(condition: peewee.Expression) -> Any:
+    """The key matching, with its tenant's plan and limits and its creator's role and state
+    joined on as extra attributes (hence ``Any``: an `ApiKey` plus those)."""
     return (
         ApiKey.select(
             ApiKey,
@@ -184,7 +186,9 @@ def create_key(
         tier=rate_limit_tier,
         expires_at=expires_at,
     )
-    result = power.of_key(caller.tenant_id, environment, frozenset(scopes), _role_of(caller.tenant_id, caller.user_id))
+    result = power.of_key(
+        caller.tenant_id, environment, frozenset(scopes), _role_of(caller.tenant_id, caller.user_id)
+    )
     power.ensure_within(caller, result, "create this key")
     issued = _insert_key(
         caller.tenant_id,

@@ -22,12 +22,12 @@ import functools
 import hashlib
 
 from store import audit
+from store.access import power
 from store.db import reading, transaction
 from store.errors import Conflict, RateLimited, Unauthenticated
 from store.ids import new_id
 from store.models import LoginFailure, User, utcnow
 from store.passwords import hash_password, verify_password
-from store.access import power
 from store.principals import Principal
 from store.sessions import IssuedSession, SessionCodec
 from store.users import normalize_email

@@ -18,10 +18,10 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from store.access import power
 from store.db import reading
 from store.errors import Unauthenticated
 from store.models import Tenant, User
-from store.access import power
 from store.principals import Principal
 
 SALT = "leadpipe.session"

@@ -85,12 +85,16 @@ def ensure_within(caller: Principal, result: Power, action: str) -> None:
         raise PermissionDenied(f"Cannot {action} with a {held.environment} credential: it needs a live one")
     if not covers(held.scopes, result.scopes):
         missing = sorted(scope for scope in result.scopes if not covers(held.scopes, frozenset({scope})))
-        raise PermissionDenied(f"Cannot {action}: it would hold scope(s) this request lacks: {', '.join(missing)}")
+        raise PermissionDenied(
+            f"Cannot {action}: it would hold scope(s) this request lacks: {', '.join(missing)}"
+        )
     if RANK.get(result.role, 0) > RANK.get(held.role, 0):
         raise PermissionDenied(f"Cannot {action}: it would act as a {result.role}, above this request's role")
 
 
-def key_role(key_scopes: frozenset[str], *, has_creator: bool, creator_active: bool, creator_role: str | None) -> str:
+def key_role(
+    key_scopes: frozenset[str], *, has_creator: bool, creator_active: bool, creator_role: str | None
+) -> str:
     """The role a key acts with, or `Unauthenticated` when its creator no longer backs it.
 
     A key with no creator (made outside any user, e.g. by the CLI) acts as an admin.
@@ -118,10 +122,7 @@ def acting_for(caller: Principal, user_id: str, user_role: str) -> Principal:
 
 def credential_of(principal: Principal) -> str:
     """The credential a request came with (the key, or the signed-in user), and whom it acted for."""
-    if principal.api_key_id is not None:
-        maker = f"k:{principal.api_key_id}"
-    else:
-        maker = f"u:{principal.actor_id}"
+    maker = f"k:{principal.api_key_id}" if principal.api_key_id is not None else f"u:{principal.actor_id}"
     return f"{maker}>{principal.on_behalf_of}" if principal.on_behalf_of else maker
 
 

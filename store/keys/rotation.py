@@ -33,7 +33,9 @@ def rotate_key(caller: Principal, key_id: str, *, grace_seconds: int = 0) -> Iss
     key = _get(caller, key_id)
     if key_status(key) != "active":
         raise NotFound("API key not found or no longer active")
-    result = power.of_key(key.tenant_id, key.environment, frozenset(key.scopes), _role_of(key.tenant_id, key.created_by))
+    result = power.of_key(
+        key.tenant_id, key.environment, frozenset(key.scopes), _role_of(key.tenant_id, key.created_by)
+    )
     power.ensure_within(caller, result, "rotate this key")
     plaintext, prefix = _mint(key.environment, key.type)
     old_prefix, old_grace = key.prefix, key.previous_expires_at
@@ -52,4 +54,8 @@ def rotate_key(caller: Principal, key_id: str, *, grace_seconds: int = 0) -> Iss
 def previous_secret_expires_at(key: ApiKey, now: dt.datetime | None = None) -> dt.datetime | None:
     """When the secret replaced by the last rotation stops working; None once it has."""
     expires = key.previous_expires_at
-    return expires if expires is not None and expires > (now or utcnow()) and key_status(key) == "active" else None
+    return (
+        expires
+        if expires is not None and expires > (now or utcnow()) and key_status(key) == "active"
+        else None
+    )

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from store import api_keys
-from store.keys import rotation
 from store.errors import DuplicateName, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from store.keys import rotation
 from store.models import ApiKey, utcnow
 from store.pagination import CursorCodec
 from store.principals import SCOPES

@@ -69,10 +69,14 @@ def test_fingerprints_differ_by_method_path_and_body() -> None:
 
 def test_a_different_request_under_a_used_key_conflicts(tenant: SeededTenant) -> None:
     _, produce = counter()
-    idempotency.run(principal(tenant.live_key), "k", idempotency.fingerprint("POST", "/a", {}), SECRETS, produce)
+    idempotency.run(
+        principal(tenant.live_key), "k", idempotency.fingerprint("POST", "/a", {}), SECRETS, produce
+    )
 
     with pytest.raises(IdempotencyConflict):
-        idempotency.run(principal(tenant.live_key), "k", idempotency.fingerprint("POST", "/b", {}), SECRETS, produce)
+        idempotency.run(
+            principal(tenant.live_key), "k", idempotency.fingerprint("POST", "/b", {}), SECRETS, produce
+        )
 
 
 @pytest.mark.parametrize("error", [Unavailable("database down"), RuntimeError("bug")])

@@ -23,7 +23,12 @@ ALL_SCOPES = ["read:leads", "write:leads", "admin:api_keys", "admin:users", "rea
 
 
 def new_user(client: TestClient, headers: dict[str, str], role: str) -> dict[str, Any]:
-    body = {"email": f"u-{uuid.uuid4().hex[:8]}@example.com", "name": "Sam", "role": role, "password": PASSWORD}
+    body = {
+        "email": f"u-{uuid.uuid4().hex[:8]}@example.com",
+        "name": "Sam",
+        "role": role,
+        "password": PASSWORD,
+    }
     return dict(assert_ok(client.post("/v1/users", json=body, headers=headers), 201))
 
 
@@ -72,7 +77,12 @@ def test_acting_for_the_owner_does_not_make_an_admins_key_an_owner(
     admin = new_user(client, tenant.headers, "admin")
     admins_key = make_key(client, sign_in(client, admin["email"]), scopes=ALL_SCOPES)
     headers = {"X-API-Key": admins_key["key"], "X-On-Behalf-Of": tenant.owner_id}
-    body = {"email": f"o-{uuid.uuid4().hex[:8]}@example.com", "name": "Eve", "role": "owner", "password": PASSWORD}
+    body = {
+        "email": f"o-{uuid.uuid4().hex[:8]}@example.com",
+        "name": "Eve",
+        "role": "owner",
+        "password": PASSWORD,
+    }
 
     assert_error(client.post("/v1/users", json=body, headers=headers), 403, "insufficient_permissions")
     # Nor can it mint a key that would act as the owner.
@@ -102,7 +112,12 @@ def test_an_owner_key_acting_for_a_member_holds_only_the_members_scopes(
 
 def test_a_sandbox_key_cannot_create_or_change_users(client: TestClient, tenant: SeededTenant) -> None:
     member = new_user(client, tenant.headers, "member")
-    body = {"email": f"s-{uuid.uuid4().hex[:8]}@example.com", "name": "Sam", "role": "admin", "password": PASSWORD}
+    body = {
+        "email": f"s-{uuid.uuid4().hex[:8]}@example.com",
+        "name": "Sam",
+        "role": "admin",
+        "password": PASSWORD,
+    }
 
     created = client.post("/v1/users", json=body, headers=tenant.sandbox_headers)
     assert "live" in assert_error(created, 403, "insufficient_permissions")["message"]
@@ -110,14 +125,25 @@ def test_a_sandbox_key_cannot_create_or_change_users(client: TestClient, tenant:
         patched = client.patch(f"/v1/users/{member['id']}", json=change, headers=tenant.sandbox_headers)
         assert_error(patched, 403, "insufficient_permissions")
     # So the chain sandbox key -> admin user -> live session -> live key is cut at its first link.
-    assert_error(client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD}), 401, "invalid_key")
+    assert_error(
+        client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD}), 401, "invalid_key"
+    )
     # Reading users stays open to sandbox keys.
     assert_ok(client.get("/v1/users", headers=tenant.sandbox_headers))
 
 
 def test_a_key_cannot_create_a_user_stronger_than_itself(client: TestClient, tenant: SeededTenant) -> None:
-    users_only = {"X-API-Key": make_key(client, tenant.headers, scopes=["admin:users", "read:leads", "write:leads"])["key"]}
-    body = {"email": f"a-{uuid.uuid4().hex[:8]}@example.com", "name": "Al", "role": "admin", "password": PASSWORD}
+    users_only = {
+        "X-API-Key": make_key(client, tenant.headers, scopes=["admin:users", "read:leads", "write:leads"])[
+            "key"
+        ]
+    }
+    body = {
+        "email": f"a-{uuid.uuid4().hex[:8]}@example.com",
+        "name": "Al",
+        "role": "admin",
+        "password": PASSWORD,
+    }
 
     assert_error(client.post("/v1/users", json=body, headers=users_only), 403, "insufficient_permissions")
     member = assert_ok(client.post("/v1/users", json={**body, "role": "member"}, headers=users_only), 201)
@@ -128,7 +154,9 @@ def test_a_key_cannot_create_a_user_stronger_than_itself(client: TestClient, ten
 # 4. Idempotent replays are bound to the credential that made them; erasure purges them.
 
 
-def test_a_replay_is_served_only_to_the_credential_that_made_it(client: TestClient, tenant: SeededTenant) -> None:
+def test_a_replay_is_served_only_to_the_credential_that_made_it(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     keys_only = {"X-API-Key": make_key(client, tenant.headers, scopes=["admin:api_keys"])["key"]}
     idem = {"Idempotency-Key": str(uuid.uuid4())}
     body = {"name": f"full-{uuid.uuid4().hex[:6]}", "scopes": ALL_SCOPES}
@@ -149,7 +177,9 @@ def test_a_session_replays_to_its_user_only(client: TestClient, tenant: SeededTe
     first, second = (new_user(client, tenant.headers, "admin") for _ in range(2))
     idem = {"Idempotency-Key": str(uuid.uuid4())}
     body = lead_body()
-    created = assert_ok(client.post("/v1/leads", json=body, headers={**sign_in(client, first["email"]), **idem}), 201)
+    created = assert_ok(
+        client.post("/v1/leads", json=body, headers={**sign_in(client, first["email"]), **idem}), 201
+    )
 
     replay = client.post("/v1/leads", json=body, headers={**sign_in(client, first["email"]), **idem})
     other = client.post("/v1/leads", json=body, headers={**sign_in(client, second["email"]), **idem})
@@ -162,7 +192,9 @@ def _records(tenant_id: str) -> int:
     return int(IdempotencyRecord.select().where(IdempotencyRecord.tenant_id == tenant_id).count())
 
 
-def test_erasing_a_lead_purges_the_stored_replies_holding_it(client: TestClient, tenant: SeededTenant) -> None:
+def test_erasing_a_lead_purges_the_stored_replies_holding_it(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     body = lead_body()
     create, patch = ({**tenant.headers, "Idempotency-Key": str(uuid.uuid4())} for _ in range(2))
     lead = assert_ok(client.post("/v1/leads", json=body, headers=create), 201)
@@ -184,7 +216,9 @@ def test_merging_a_lead_away_purges_its_stored_replies(client: TestClient, tenan
     source = assert_ok(client.post("/v1/leads", json=source_body, headers=idem), 201)
     target = assert_ok(client.post("/v1/leads", json=lead_body(), headers=tenant.headers), 201)
 
-    merged = client.post(f"/v1/leads/{target['id']}/merge", json={"sourceIds": [source["id"]]}, headers=tenant.headers)
+    merged = client.post(
+        f"/v1/leads/{target['id']}/merge", json={"sourceIds": [source["id"]]}, headers=tenant.headers
+    )
     assert_ok(merged)
 
     retried = client.post("/v1/leads", json=source_body, headers=idem)
@@ -283,7 +317,9 @@ def test_rotation_with_a_grace_period_keeps_the_old_secret_until_then(
     assert shown["previousSecretExpiresAt"] is None
 
 
-def test_a_second_rotation_or_a_revocation_ends_the_grace_period(client: TestClient, tenant: SeededTenant) -> None:
+def test_a_second_rotation_or_a_revocation_ends_the_grace_period(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     created = make_key(client, tenant.headers, scopes=["read:leads"])
     url = f"/v1/api-keys/{created['id']}/rotate"
     first = assert_ok(client.post(url, json={"gracePeriodSeconds": 600}, headers=tenant.headers))
