@@ -63,6 +63,9 @@ class ApiKey(BaseModel):
     tenant_id = peewee.CharField(max_length=17)
     id = peewee.CharField(max_length=17)
     key_hash = peewee.CharField(max_length=64, unique=True)
+    # The secret a rotation replaced, still accepted until previous_expires_at (grace period).
+    previous_key_hash = peewee.CharField(max_length=64, unique=True, null=True)
+    previous_expires_at = peewee.DateTimeField(null=True)
     prefix = peewee.CharField(max_length=24)
     type = peewee.CharField(max_length=12)
     environment = peewee.CharField(max_length=8)
@@ -278,12 +281,17 @@ class IdempotencyRecord(BaseModel):
     fingerprint = peewee.CharField(max_length=64)
     status_code = peewee.IntegerField(null=True)
     response = peewee.TextField(null=True)
+    # The credential that made the request (`store.access.power.credential_of`): the only one
+    # a replay is served to. The id of the resource the reply shows: erasing it drops the reply.
+    owner = peewee.CharField(max_length=64, null=True)
+    resource_id = peewee.CharField(max_length=17, null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField()
 
     class Meta:
         table_name = "idempotency_records"
         primary_key = peewee.CompositeKey("tenant_id", "environment", "key_hash")
+        indexes = ((("tenant_id", "resource_id"), False),)
 
 
 class CaptureSubmission(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from handlers.api import presenters, timestamps
@@ -11,7 +12,7 @@ from handlers.http.idempotency import idempotent
 from handlers.http.security import principal_of
 from store.access.principals import Principal
 from store.errors import FieldError, ValidationFailed
-from store.keys import api_keys
+from store.keys import api_keys, rotation
 
 # Seed 002's documented example asks for contacts scopes; a Leadpipe contact is a lead.
 SEED_SCOPE_ALIASES = {"read:contacts": "read:leads", "write:contacts": "write:leads"}
@@ -66,11 +67,21 @@ def revoke_api_key(key_id: str, token_info: dict[str, Any]) -> envelope.Reply:
     return envelope.ok(presenters.api_key(key), message="API key revoked")
 
 
-def rotate_api_key(key_id: str, token_info: dict[str, Any]) -> Any:
+def _rotate_options(body: Any) -> dict[str, Any]:
+    """The body is optional: sent without one (and so without a Content-Type), Connexion's
+    validator checks its ``default: {}`` and hands it over as bytes, not parsed."""
+    if isinstance(body, bytes | str):
+        body = json.loads(body) if body.strip() else {}
+    return body if isinstance(body, dict) else {}
+
+
+def rotate_api_key(key_id: str, token_info: dict[str, Any], body: Any = None) -> Any:
     caller = principal_of(token_info)
+    body = _rotate_options(body)
+    grace = int(body.get("gracePeriodSeconds", 0))
 
     def produce() -> envelope.Reply:
-        issued = api_keys.rotate_key(caller, key_id)
+        issued = rotation.rotate_key(caller, key_id, grace_seconds=grace)
         return envelope.ok(presenters.issued_key(issued), message="API key rotated")
 
-    return idempotent(caller, None, produce)
+    return idempotent(caller, body or None, produce)

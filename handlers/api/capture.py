@@ -18,6 +18,7 @@ from handlers.http import envelope
 from handlers.http.context import app_state, request_id
 from handlers.http.limiter import Policy, Verdict
 from handlers.http.rate_limit import SLOT
+from handlers.http.security import refuse_repeated_credentials
 from store.capture import submissions as capture
 from store.errors import RateLimited
 
@@ -58,6 +59,7 @@ def _cors(origin: str | None) -> dict[str, str]:
 
 def capture_lead(body: dict[str, Any], key: str | None = None) -> Any:
     ip = request.client.host if request.client else "unknown"
+    refuse_repeated_credentials(request.headers)
     presented = request.headers.get("x-publishable-key") or key or body.get("key")
     _rate_limit(ip, presented)
     fields = {

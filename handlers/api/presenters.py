@@ -7,6 +7,7 @@ from typing import Any
 
 from handlers.http.envelope import timestamp
 from store.keys.api_keys import IssuedKey, key_status
+from store.keys.rotation import previous_secret_expires_at
 from store.models import ApiKey, Lead, LeadEvent
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -89,6 +90,7 @@ def api_key(row: ApiKey) -> dict[str, Any]:
         "createdBy": row.created_by,
         "expiresAt": _ts(row.expires_at),
         "revokedAt": _ts(row.revoked_at),
+        "previousSecretExpiresAt": _ts(previous_secret_expires_at(row)),
         "allowedOrigins": row.allowed_origins,
         "createdAt": _ts(row.created_at),
     }

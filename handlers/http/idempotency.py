@@ -35,8 +35,7 @@ def idempotent(
     if key is None:
         return produce()
     outcome = idempotency.run(
-        caller.tenant_id,
-        caller.environment,
+        caller,
         key,
         idempotency.fingerprint(request.method, _target(), body),
         app_state().settings.secret_keys,

@@ -31,11 +31,23 @@ def _client(request: Any) -> tuple[str | None, str | None]:
     return (client[0] if client else None), request.headers.get("user-agent")
 
 
+CREDENTIAL_HEADERS = ("x-api-key", "authorization", "x-publishable-key")
+
+
+def refuse_repeated_credentials(headers: Any) -> None:
+    """Starlette (and Connexion) read the first of repeated headers: two ``X-API-Key`` (or two
+    ``Authorization``) would authenticate with the first, whatever the second says. 401."""
+    for name in CREDENTIAL_HEADERS:
+        if len(headers.getlist(name)) > 1:
+            raise Unauthenticated(f"Send the {name} header once")
+
+
 def _one_credential(request: Any) -> None:
     """Connexion accepts the first scheme that passes; a request carrying a bad credential
     next to a good one must not pass on the good one, so two different credentials are 401."""
     if request is None:
         return
+    refuse_repeated_credentials(request.headers)
     api_key = (request.headers.get("x-api-key") or "").strip()
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     if api_key and scheme and (scheme.lower() != "bearer" or token.strip() != api_key):
@@ -51,12 +63,13 @@ async def _authorize(principal: Principal, required_scopes: list[str] | None, re
         # A publishable key sits in web pages: it captures leads and nothing else, not even
         # operations that any credential may call.
         raise PermissionDenied("A publishable key can only capture leads")
-    if not principal.has_scopes(required):
-        raise PermissionDenied(f"This operation needs scope(s): {', '.join(required)}")
-    # An API key acts as its creator; X-On-Behalf-Of makes it act as another active user.
+    # An API key acts as its creator; X-On-Behalf-Of makes it act as another active user,
+    # which only narrows its power: the scopes are checked after, against the narrowed ones.
     on_behalf_of = request.headers.get(ON_BEHALF_OF) if request is not None else None
     if on_behalf_of is not None:
         principal = await anyio.to_thread.run_sync(users.acting_as, principal, on_behalf_of.strip())
+    if not principal.has_scopes(required):
+        raise PermissionDenied(f"This operation needs scope(s): {', '.join(required)}")
     ip, user_agent = _client(request)
     principal = dataclasses.replace(principal, request_id=request_id(), ip=ip, user_agent=user_agent)
     return {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}

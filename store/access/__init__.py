@@ -1,1 +1,1 @@
-"""Who is calling: the principal a credential resolves to, and role scopes."""
+"""Who a caller is and how much it may do: principals, roles and the power invariant."""

@@ -34,6 +34,9 @@ class Principal:
     rate_limit: int | None = None
     rate_burst: int | None = None
     on_behalf_of: str | None = None
+    # The role it acts with (its user's, or for a key its creator's); None: no role (see
+    # `store.access.power`, which owns every rule about what a principal may yield).
+    role: str | None = None
     # Where the request came from, for history and audit rows.
     request_id: str | None = None
     ip: str | None = None

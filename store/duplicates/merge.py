@@ -26,6 +26,7 @@ from store.audit import log as audit
 from store.db import reading, transaction
 from store.duplicates import detection
 from store.errors import Conflict, FieldError, ValidationFailed
+from store.idempotency import replays as idempotency
 from store.leads import lifecycle as leads
 from store.leads.rules import normalize_email
 from store.limits import quotas
@@ -98,6 +99,7 @@ def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
     removed = Lead.delete().where((Lead.tenant_id == target.tenant_id) & Lead.id.in_(ids)).execute()
     quotas.adjust(target.tenant_id, target.environment, -removed)
     detection.forget(target.tenant_id, ids)
+    idempotency.forget_resources(target.tenant_id, ids)  # merged away: their replies go too
     leads._record(caller, target, "merged", {**changes, "merged_lead_ids": [[], ids]})
     for source_id in ids:  # the audit trail says where each removed lead went
         audit.record(caller, "lead.merged_into", "lead", source_id, {"merged_into": [None, target.id]})

@@ -13,6 +13,12 @@ rolled back, proceeds). Either way the others wait rather than race.
 The stored reply may hold an API key's plaintext, so it is sealed with AES-GCM under a key
 derived (HKDF) from the server secret and the client's idempotency key; only a SHA-256 of the
 client's key is stored. Someone holding the database alone can read neither.
+
+A reply is replayed only to the credential that made the request (the same API key, or the
+same signed-in user, acting for the same ``X-On-Behalf-Of`` user): any other credential of the
+tenant sending the same key gets ``409 idempotency_conflict`` and learns nothing of the reply
+(`store.access.power.ensure_same_credential`). Each record names the resource its reply shows,
+so erasing a lead drops the replies holding it (`forget_resources`).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from store.access import power
+from store.access.principals import Principal
 from store.db import database, transaction
 from store.errors import IdempotencyConflict
 from store.models import IdempotencyRecord, utcnow
@@ -101,8 +109,10 @@ def _find(tenant_id: str, environment: str, key_hash: str) -> IdempotencyRecord 
 
 
 def _replay(
-    record: IdempotencyRecord, request_fingerprint: str, secrets: tuple[str, ...], key: str
+    record: IdempotencyRecord, caller: Principal, request_fingerprint: str, secrets: tuple[str, ...], key: str
 ) -> Outcome:
+    # Before anything else: another credential learns nothing about the stored request.
+    power.ensure_same_credential(caller, record.owner)
     if record.fingerprint != request_fingerprint:
         raise IdempotencyConflict(
             "This Idempotency-Key was already used for a different request (method, path or body)"
@@ -117,21 +127,22 @@ def _replay(
 
 @transaction
 def run(
-    tenant_id: str,
-    environment: str,
+    caller: Principal,
     key: str,
     request_fingerprint: str,
     secrets: tuple[str, ...],
     produce: Callable[[], tuple[Body, int]],
 ) -> Outcome:
-    """Replay the stored reply for ``key``, or run ``produce`` and store its reply atomically."""
+    """Replay the stored reply for ``key`` (to the credential that made it only), or run
+    ``produce`` and store its reply atomically, tagged with the resource it shows."""
+    tenant_id, environment = caller.tenant_id, caller.environment
     key_hash = _key_hash(key)
     now = utcnow()
     if random.random() < PURGE_PROBABILITY:
         purge_expired(tenant_id, now)
     record = _find(tenant_id, environment, key_hash)
     if record is not None and record.expires_at > now:
-        return _replay(record, request_fingerprint, secrets, key)
+        return _replay(record, caller, request_fingerprint, secrets, key)
     if record is not None:
         record.delete_instance()
     try:
@@ -141,6 +152,7 @@ def run(
                 environment=environment,
                 key_hash=key_hash,
                 fingerprint=request_fingerprint,
+                owner=power.credential_of(caller),
                 created_at=now,
                 expires_at=now + TTL,
             ).execute()
@@ -148,11 +160,13 @@ def run(
         winner = _find(tenant_id, environment, key_hash)
         if winner is None:
             raise IdempotencyConflict("A request with this Idempotency-Key is in progress; retry") from None
-        return _replay(winner, request_fingerprint, secrets, key)
+        return _replay(winner, caller, request_fingerprint, secrets, key)
     body, status = produce()
     (
         IdempotencyRecord.update(
-            status_code=status, response=seal(secrets[0], tenant_id, environment, key, body)
+            status_code=status,
+            response=seal(secrets[0], tenant_id, environment, key, body),
+            resource_id=_resource_id(body),
         )
         .where(
             (IdempotencyRecord.tenant_id == tenant_id)
@@ -162,6 +176,22 @@ def run(
         .execute()
     )
     return Outcome(body, status, replayed=False)
+
+
+def _resource_id(body: Body) -> str | None:
+    """The id of the resource a reply shows (ids are unique across kinds), if it shows one."""
+    data = body.get("data")
+    resource = data.get("id") if isinstance(data, dict) else None
+    return resource if isinstance(resource, str) else None
+
+
+def forget_resources(tenant_id: str, resource_ids: list[str]) -> int:
+    """Drop the stored replies showing these (erased or merged-away) resources: a replay must
+    never bring back an erased lead. A retry with the same key then runs afresh."""
+    query = IdempotencyRecord.delete().where(
+        (IdempotencyRecord.tenant_id == tenant_id) & IdempotencyRecord.resource_id.in_(resource_ids)
+    )
+    return int(query.execute())
 
 
 def purge_expired(tenant_id: str, now: dt.datetime | None = None) -> int:

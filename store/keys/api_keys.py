@@ -1,4 +1,4 @@
-"""API keys: minting, authentication, listing, revocation and rotation.
+"""API keys: minting, authentication, listing and revocation (rotation: `store.keys.rotation`).
 
 The plaintext secret exists only in the return value of `create_key` / `rotate_key`; the
 database keeps its SHA-256. Keys are 32 random base62 characters (~190 bits), so a fast hash
@@ -12,10 +12,13 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 
-from store.access.principals import CAPTURE_SCOPE, LIVE, SANDBOX, SCOPES, Principal
+from store.access import power
+from store.access.principals import CAPTURE_SCOPE, SANDBOX, SCOPES, Principal
+from store.access.roles import ADMIN
 from store.audit import log as audit
 from store.capture.origins import normalize_origins
 from store.db import reading, transaction
@@ -23,12 +26,11 @@ from store.errors import (
     DuplicateName,
     FieldError,
     NotFound,
-    PermissionDenied,
     Unauthenticated,
     ValidationFailed,
 )
 from store.ids import new_id, random_token
-from store.models import ApiKey, Tenant, utcnow
+from store.models import ApiKey, Tenant, User, utcnow
 from store.pagination import CursorCodec, PageResult
 
 SECRET, PUBLISHABLE = "secret", "publishable"
@@ -64,30 +66,60 @@ def key_status(key: ApiKey, now: dt.datetime | None = None) -> str:
     return "active"
 
 
-@reading
-def authenticate(plaintext: str) -> Principal:
-    """Resolve a presented key to its principal, or raise `Unauthenticated`."""
-    if not KEY_PATTERN.match(plaintext):
-        raise Unauthenticated("Invalid API key")
-    digest = hash_key(plaintext)
-    row = (
-        ApiKey.select(ApiKey, Tenant.plan, Tenant.rate_limit, Tenant.rate_burst)
+def _key_row(condition: peewee.Expression) -> Any:
+    """The key matching, with its tenant's plan and limits and its creator's role and state
+    joined on as extra attributes (hence ``Any``: an `ApiKey` plus those)."""
+    return (
+        ApiKey.select(
+            ApiKey,
+            Tenant.plan,
+            Tenant.rate_limit,
+            Tenant.rate_burst,
+            User.role.alias("creator_role"),
+            User.active.alias("creator_active"),
+        )
         .join(Tenant, on=(Tenant.id == ApiKey.tenant_id))
-        .where(ApiKey.key_hash == digest)
+        .join(
+            User,
+            peewee.JOIN.LEFT_OUTER,
+            on=((User.tenant_id == ApiKey.tenant_id) & (User.id == ApiKey.created_by)),
+        )
+        .where(condition)
         .objects()
         .first()
     )
+
+
+@reading
+def authenticate(plaintext: str) -> Principal:
+    """Resolve a presented key (its current secret, or its previous one within the grace period
+    of a rotation) to its principal, or raise `Unauthenticated`."""
+    if not KEY_PATTERN.match(plaintext):
+        raise Unauthenticated("Invalid API key")
+    digest = hash_key(plaintext)
+    row = _key_row(ApiKey.key_hash == digest)
+    stored = row.key_hash if row is not None else None
+    if row is None:
+        row = _key_row((ApiKey.previous_key_hash == digest) & (ApiKey.previous_expires_at > utcnow()))
+        stored = row.previous_key_hash if row is not None else None
     # The index lookup already matched; the constant-time compare keeps it that way even if
     # a database collation ever compared loosely.
-    if row is None or not hmac.compare_digest(row.key_hash, digest):
+    if row is None or stored is None or not hmac.compare_digest(stored, digest):
         raise Unauthenticated("Invalid API key")
     if key_status(row) != "active":
         raise Unauthenticated("API key is revoked or expired")
+    scopes = frozenset(row.scopes)
+    role = power.key_role(
+        scopes,
+        has_creator=row.created_by is not None,
+        creator_active=bool(row.creator_active),
+        creator_role=row.creator_role,
+    )
     return Principal(
         tenant_id=row.tenant_id,
         plan=row.plan,
         environment=row.environment,
-        scopes=frozenset(row.scopes),
+        scopes=scopes,
         actor_type="api_key",
         actor_id=row.id,
         api_key_id=row.id,
@@ -95,7 +127,16 @@ def authenticate(plaintext: str) -> Principal:
         rate_limit_tier=row.rate_limit_tier,
         rate_limit=row.rate_limit,
         rate_burst=row.rate_burst,
+        role=role,
     )
+
+
+def _role_of(tenant_id: str, user_id: str | None) -> str | None:
+    """The role a key made by ``user_id`` acts with (no user: admin; inactive: none)."""
+    if user_id is None:
+        return ADMIN
+    user = User.get_or_none((User.tenant_id == tenant_id) & (User.id == user_id))
+    return user.role if user is not None and user.active else None
 
 
 def _check_request(
@@ -119,11 +160,6 @@ def _check_request(
         errors.append(FieldError("expiresAt", "Must be in the future"))
     if errors:
         raise ValidationFailed(errors)
-    if key_type == SECRET and not set(scopes) <= caller.scopes:
-        missing = sorted(set(scopes) - caller.scopes)
-        raise PermissionDenied(f"A key cannot grant scopes it lacks itself: {', '.join(missing)}")
-    if caller.environment == SANDBOX and environment == LIVE:
-        raise PermissionDenied("A sandbox key cannot mint live keys")
 
 
 @transaction
@@ -150,6 +186,10 @@ def create_key(
         tier=rate_limit_tier,
         expires_at=expires_at,
     )
+    result = power.of_key(
+        caller.tenant_id, environment, frozenset(scopes), _role_of(caller.tenant_id, caller.user_id)
+    )
+    power.ensure_within(caller, result, "create this key")
     issued = _insert_key(
         caller.tenant_id,
         name=name,
@@ -267,17 +307,3 @@ def revoke_key(caller: Principal, key_id: str) -> ApiKey:
         key.save()
         audit.record(caller, "api_key.revoked", "api_key", key.id, {"revoked_at": [None, key.revoked_at]})
     return key
-
-
-@transaction
-def rotate_key(caller: Principal, key_id: str) -> IssuedKey:
-    """Give the key a new secret; the old secret stops working at once."""
-    key = _get(caller, key_id)
-    if key_status(key) != "active":
-        raise NotFound("API key not found or no longer active")
-    plaintext, prefix = _mint(key.environment, key.type)
-    old_prefix = key.prefix
-    key.key_hash, key.prefix = hash_key(plaintext), prefix
-    key.save()
-    audit.record(caller, "api_key.rotated", "api_key", key.id, {"prefix": [old_prefix, prefix]})
-    return IssuedKey(key, plaintext)

@@ -12,6 +12,7 @@ from store.audit import log as audit
 from store.db import reading, transaction
 from store.duplicates import detection as duplicates
 from store.errors import NotFound
+from store.idempotency import replays as idempotency
 from store.ids import new_id
 from store.leads.rules import check_fields
 from store.limits import quotas
@@ -182,6 +183,7 @@ def delete_lead(caller: Principal, lead_id: str) -> Lead:
     Lead.delete().where((Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)).execute()
     quotas.adjust(lead.tenant_id, lead.environment, -1)
     duplicates.forget(lead.tenant_id, [lead.id])
+    idempotency.forget_resources(lead.tenant_id, [lead.id])
     # The audit trail keeps who did what and when, but not the erased lead's values.
     audit.erase_values(lead.tenant_id, "lead", lead.id)
     audit.record(caller, "lead.deleted", "lead", lead.id)

@@ -57,5 +57,6 @@ def acting_owner(tenant_id: str, environment: str) -> Principal:
         actor_id=owner.id,
         api_key_id=None,
         user_id=owner.id,
+        role=owner.role,
         request_id="cli",
     )

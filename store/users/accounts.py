@@ -8,13 +8,12 @@ before it. Every change is audited in its own transaction, the password only as 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
 import peewee
 
-from store.access import roles
+from store.access import power, roles
 from store.access.principals import Principal
 from store.audit import log as audit
 from store.db import is_postgres, reading, transaction
@@ -54,14 +53,6 @@ def _get(caller: Principal, user_id: str) -> User:
     return user
 
 
-def _actor_role(caller: Principal) -> str:
-    """The role the caller acts with; a key without a user acts as an admin."""
-    if caller.user_id is None:
-        return roles.ADMIN
-    user = _find(caller.tenant_id, caller.user_id)
-    return user.role if user is not None and user.active else roles.MEMBER
-
-
 def _active_owners(tenant_id: str) -> int:
     """Count the active owners, locking their rows (PostgreSQL) so two concurrent demotions
     cannot both see "one other owner remains"; SQLite's IMMEDIATE transactions already serialise.
@@ -74,7 +65,9 @@ def _active_owners(tenant_id: str) -> int:
 
 @transaction
 def create_user(caller: Principal, *, email: str, name: str, role: str, password: str) -> User:
-    roles.check_may_manage(_actor_role(caller), None, role)
+    roles.check_may_manage(caller.role or "", None, role)
+    # The caller chooses the password, so it can sign in as this user: it must hold all of it.
+    power.ensure_within(caller, power.of_role(caller.tenant_id, role), f"create a user with role {role}")
     _check_email(email.strip())
     _check_password(password)
     now = utcnow()
@@ -129,7 +122,8 @@ def list_users(caller: Principal, *, limit: int, cursor: str | None, codec: Curs
 def update_user(caller: Principal, user_id: str, fields: dict[str, Any]) -> User:
     user = _get(caller, user_id)
     new_role = fields.get("role") if fields.get("role") != user.role else None
-    roles.check_may_manage(_actor_role(caller), user.role, new_role)
+    roles.check_may_manage(caller.role or "", user.role, new_role)
+    power.ensure_within(caller, _yielded(user, fields), "change this user")
     if "password" in fields:
         _check_password(fields["password"])
     changes: dict[str, list[Any]] = {}
@@ -155,6 +149,16 @@ def update_user(caller: Principal, user_id: str, fields: dict[str, Any]) -> User
     return user
 
 
+def _yielded(user: User, fields: dict[str, Any]) -> power.Power:
+    """The power a change hands out. A new role, a reactivation (which revives the user's keys)
+    or a password the caller chooses (it can then sign in) yield everything the resulting role
+    holds; any other change still needs a live credential, since users span environments."""
+    reactivated = fields.get("active") is True and not user.active
+    if "role" in fields or reactivated or "password" in fields:
+        return power.of_role(user.tenant_id, fields.get("role", user.role))
+    return power.tenant_wide(user.tenant_id)
+
+
 def _was_active_owner(changes: dict[str, list[Any]], user: User) -> bool:
     old_role = changes["role"][0] if "role" in changes else user.role
     old_active = changes["active"][0] if "active" in changes else user.active
@@ -163,7 +167,8 @@ def _was_active_owner(changes: dict[str, list[Any]], user: User) -> bool:
 
 @reading
 def acting_as(caller: Principal, user_id: str) -> Principal:
-    """The caller acting as ``user_id`` (``X-On-Behalf-Of``): an active user of its own tenant.
+    """The caller acting as ``user_id`` (``X-On-Behalf-Of``): an active user of its own tenant,
+    with the key's power narrowed to that user's (`store.access.power.acting_for`).
 
     Unknown, inactive and other tenants' users are refused alike, so the answer never tells
     whether an id exists elsewhere.
@@ -173,4 +178,4 @@ def acting_as(caller: Principal, user_id: str) -> Principal:
     user = _find(caller.tenant_id, user_id)
     if user is None or not user.active:
         raise PermissionDenied("X-On-Behalf-Of must be the id of an active user of this tenant")
-    return dataclasses.replace(caller, user_id=user.id, on_behalf_of=user.id)
+    return power.acting_for(caller, user.id, user.role)

@@ -18,8 +18,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from store.access.principals import LIVE, Principal
-from store.access.roles import scopes_for
+from store.access import power
+from store.access.principals import Principal
 from store.db import reading
 from store.errors import Unauthenticated
 from store.models import Tenant, User
@@ -83,13 +83,16 @@ def authenticate(token: str, codec: SessionCodec) -> Principal:
     )
     if row is None or not row.active or row.session_version != payload["v"]:
         raise Unauthenticated("Session revoked: sign in again")
+    # Derived from the user's role on every request: a demotion narrows live sessions at once.
+    held = power.of_role(row.tenant_id, row.role)
     return Principal(
         tenant_id=row.tenant_id,
         plan=row.plan,
-        environment=LIVE,
-        scopes=scopes_for(row.role),
+        environment=held.environment,
+        scopes=held.scopes,
         actor_type="user",
         actor_id=row.id,
         api_key_id=None,
         user_id=row.id,
+        role=held.role,
     )

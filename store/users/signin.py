@@ -21,8 +21,8 @@ import datetime as dt
 import functools
 import hashlib
 
-from store.access.principals import LIVE, Principal
-from store.access.roles import scopes_for
+from store.access import power
+from store.access.principals import Principal
 from store.audit import log as audit
 from store.db import reading, transaction
 from store.errors import Conflict, RateLimited, Unauthenticated
@@ -89,11 +89,13 @@ def _candidates(email: str, tenant_id: str | None) -> list[User]:
 
 
 def _as_principal(user: User, origin: Origin) -> Principal:
+    held = power.of_role(user.tenant_id, user.role)
     return Principal(
         tenant_id=user.tenant_id,
         plan="",
-        environment=LIVE,
-        scopes=scopes_for(user.role),
+        environment=held.environment,
+        scopes=held.scopes,
+        role=held.role,
         actor_type="user",
         actor_id=user.id,
         api_key_id=None,

@@ -13,9 +13,9 @@ from store import db
 from tests.support import BACKEND
 
 TENANT_TABLES = ("users", "api_keys", "leads", "lead_tags", "lead_events")
-# The only lookups allowed across tenants are the ones that *find* the tenant: a key's hash,
-# and a login's email.
-GLOBAL_LOOKUPS = {("api_keys", ("key_hash",)), ("users", ("email",))}
+# The only lookups allowed across tenants are the ones that *find* the tenant: a key's hash
+# (the current secret's, or the one a rotation replaced), and a login's email.
+GLOBAL_LOOKUPS = {("api_keys", ("key_hash",)), ("api_keys", ("previous_key_hash",)), ("users", ("email",))}
 
 
 def test_migrations_are_idempotent(app: Any) -> None:

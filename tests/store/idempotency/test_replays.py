@@ -11,7 +11,7 @@ import pytest
 from store.errors import IdempotencyConflict, Unavailable
 from store.idempotency import replays as idempotency
 from store.models import IdempotencyRecord, utcnow
-from tests.support import SeededTenant
+from tests.support import SeededTenant, principal
 
 SECRETS = ("first-secret-0123456789abcdef0123456789", "older-secret-0123456789abcdef012345678")
 
@@ -46,8 +46,8 @@ def test_run_stores_once_and_replays(tenant: SeededTenant) -> None:
     calls, produce = counter()
     fingerprint = idempotency.fingerprint("POST", "/v1/x", {"a": 1})
 
-    first = idempotency.run(tenant.id, "live", "k1", fingerprint, SECRETS, produce)
-    second = idempotency.run(tenant.id, "live", "k1", fingerprint, SECRETS, produce)
+    first = idempotency.run(principal(tenant.live_key), "k1", fingerprint, SECRETS, produce)
+    second = idempotency.run(principal(tenant.live_key), "k1", fingerprint, SECRETS, produce)
 
     assert (first.status, first.replayed, second.replayed) == (201, False, True)
     assert second.body == first.body and len(calls) == 1
@@ -68,10 +68,14 @@ def test_fingerprints_differ_by_method_path_and_body() -> None:
 
 def test_a_different_request_under_a_used_key_conflicts(tenant: SeededTenant) -> None:
     _, produce = counter()
-    idempotency.run(tenant.id, "live", "k", idempotency.fingerprint("POST", "/a", {}), SECRETS, produce)
+    idempotency.run(
+        principal(tenant.live_key), "k", idempotency.fingerprint("POST", "/a", {}), SECRETS, produce
+    )
 
     with pytest.raises(IdempotencyConflict):
-        idempotency.run(tenant.id, "live", "k", idempotency.fingerprint("POST", "/b", {}), SECRETS, produce)
+        idempotency.run(
+            principal(tenant.live_key), "k", idempotency.fingerprint("POST", "/b", {}), SECRETS, produce
+        )
 
 
 @pytest.mark.parametrize("error", [Unavailable("database down"), RuntimeError("bug")])
@@ -81,9 +85,9 @@ def test_failures_leave_nothing_behind(tenant: SeededTenant, error: Exception) -
 
     fingerprint = idempotency.fingerprint("POST", "/a", {})
     with pytest.raises(type(error)):
-        idempotency.run(tenant.id, "live", "k", fingerprint, SECRETS, failing)
+        idempotency.run(principal(tenant.live_key), "k", fingerprint, SECRETS, failing)
     calls, produce = counter()
-    outcome = idempotency.run(tenant.id, "live", "k", fingerprint, SECRETS, produce)
+    outcome = idempotency.run(principal(tenant.live_key), "k", fingerprint, SECRETS, produce)
 
     assert (outcome.replayed, len(calls)) == (False, 1)
 
@@ -95,12 +99,12 @@ def test_an_expired_record_runs_afresh_and_purge_removes_expired_ones(
     monkeypatch.setattr(idempotency, "PURGE_PROBABILITY", 0.0)
     calls, produce = counter()
     fingerprint = idempotency.fingerprint("POST", "/a", {})
-    idempotency.run(tenant.id, "live", "old", fingerprint, SECRETS, produce)
-    idempotency.run(tenant.id, "live", "stale", fingerprint, SECRETS, produce)
+    idempotency.run(principal(tenant.live_key), "old", fingerprint, SECRETS, produce)
+    idempotency.run(principal(tenant.live_key), "stale", fingerprint, SECRETS, produce)
     past = utcnow() - dt.timedelta(seconds=1)
     IdempotencyRecord.update(expires_at=past).where(IdempotencyRecord.tenant_id == tenant.id).execute()
 
-    again = idempotency.run(tenant.id, "live", "old", fingerprint, SECRETS, produce)
+    again = idempotency.run(principal(tenant.live_key), "old", fingerprint, SECRETS, produce)
     purged = idempotency.purge_all_expired()
 
     assert again.replayed is False and len(calls) == 3
@@ -116,9 +120,7 @@ def test_records_are_scoped_by_tenant_and_environment(
     fingerprint = idempotency.fingerprint("POST", "/a", {})
     shared = str(uuid.uuid4())
 
-    for tenant_id, environment in ((tenant.id, "live"), (tenant.id, "sandbox"), (other_tenant.id, "live")):
-        assert (
-            idempotency.run(tenant_id, environment, shared, fingerprint, SECRETS, produce).replayed is False
-        )
+    for key in (tenant.live_key, tenant.sandbox_key, other_tenant.live_key):
+        assert idempotency.run(principal(key), shared, fingerprint, SECRETS, produce).replayed is False
 
     assert len(calls) == 3

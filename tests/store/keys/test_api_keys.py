@@ -11,7 +11,7 @@ import pytest
 
 from store.access.principals import SCOPES
 from store.errors import DuplicateName, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
-from store.keys import api_keys
+from store.keys import api_keys, rotation
 from store.models import ApiKey, utcnow
 from store.pagination import CursorCodec
 from tests.support import TEST_SECRET, SeededTenant, principal
@@ -250,7 +250,7 @@ def test_rotate_invalidates_the_old_secret(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
     issued = api_keys.create_key(caller, name="rotating", scopes=["read:leads", "write:leads"])
 
-    rotated = api_keys.rotate_key(caller, issued.record.id)
+    rotated = rotation.rotate_key(caller, issued.record.id)
 
     assert rotated.plaintext != issued.plaintext and rotated.plaintext.startswith("lp_live_sk_")
     assert rotated.record.id == issued.record.id and rotated.record.name == "rotating"
@@ -265,7 +265,7 @@ def test_revoked_key_cannot_be_rotated(tenant: SeededTenant) -> None:
     issued = api_keys.create_key(caller, name="gone", scopes=["read:leads"])
     api_keys.revoke_key(caller, issued.record.id)
     with pytest.raises(NotFound):
-        api_keys.rotate_key(caller, issued.record.id)
+        rotation.rotate_key(caller, issued.record.id)
     with pytest.raises(Unauthenticated):
         api_keys.authenticate(issued.plaintext)
 
@@ -273,7 +273,7 @@ def test_revoked_key_cannot_be_rotated(tenant: SeededTenant) -> None:
 def test_other_tenants_keys_are_not_found(tenant: SeededTenant, other_tenant: SeededTenant) -> None:
     theirs = api_keys.create_key(principal(other_tenant.live_key), name="theirs", scopes=["read:leads"])
     mine = principal(tenant.live_key)
-    for operation in (api_keys.get_key, api_keys.revoke_key, api_keys.rotate_key):
+    for operation in (api_keys.get_key, api_keys.revoke_key, rotation.rotate_key):
         with pytest.raises(NotFound):
             operation(mine, theirs.record.id)
     assert api_keys.authenticate(theirs.plaintext).tenant_id == other_tenant.id

@@ -1,0 +1,1 @@
+"""Tests for store/access: the power invariant."""
