@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers import envelope, presenters
 from handlers.context import app_state
+from handlers.http.preconditions import with_etag
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
 from store import lead_duplicates
@@ -29,4 +30,4 @@ def merge_leads(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) 
         lead = lead_duplicates.merge_leads(caller, lead_id, body["sourceIds"])
         return envelope.ok(presenters.lead(lead), message="Leads merged successfully")
 
-    return idempotent(caller, body, produce)
+    return with_etag(idempotent(caller, body, produce))

@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers import envelope, presenters, timestamps
 from handlers.context import app_state
+from handlers.http.preconditions import if_match, with_etag
 from handlers.idempotency import idempotent
 from handlers.security import principal_of
 from store import lead_duplicates, lead_queries, leads
@@ -31,7 +32,7 @@ def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: 
             return envelope.created(presenters.lead(lead))
         return envelope.ok(presenters.lead(lead), message="Existing lead updated")
 
-    return idempotent(caller, body, produce)
+    return with_etag(idempotent(caller, body, produce))
 
 
 def list_leads(
@@ -69,21 +70,21 @@ def list_leads(
 
 
 def get_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
-    return envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id)))
+    return with_etag(envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id))))
 
 
 def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> Any:
-    caller = principal_of(token_info)
+    caller, expected = principal_of(token_info), if_match()
 
     def produce() -> envelope.Reply:
-        lead = leads.update_lead(caller, lead_id, presenters.snake_keys(body))
+        lead = leads.update_lead(caller, lead_id, presenters.snake_keys(body), if_match=expected)
         return envelope.ok(presenters.lead(lead), message="Resource updated successfully")
 
-    return idempotent(caller, body, produce)
+    return with_etag(idempotent(caller, body, produce))
 
 
 def delete_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
-    lead = leads.delete_lead(principal_of(token_info), lead_id)
+    lead = leads.delete_lead(principal_of(token_info), lead_id, if_match=if_match())
     return envelope.ok({"id": lead.id, "deleted": True}, message="Resource deleted successfully")
 
 

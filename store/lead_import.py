@@ -25,12 +25,11 @@ from typing import Any
 
 import peewee
 
-from store import lead_schema, leads
+from store import lead_counts, lead_schema, leads
 from store.db import database, transaction
 from store.errors import FieldError, StoreError
 from store.lead_rules import normalize_email
 from store.models import Lead
-from store.plans import check_lead_quota
 from store.principals import Principal
 
 ON_DUPLICATE = ("update", "allow", "reject")
@@ -100,8 +99,7 @@ class _Batch:
             return
         pending, self.pending = self.pending, []
         try:
-            with database.atomic():
-                check_lead_quota(self.caller, adding=len(pending))
+            with database.atomic():  # the quota is checked and counted in insert_leads
                 created = leads.insert_leads(self.caller, [values for _, _, values in pending])
         except (StoreError, peewee.IntegrityError, peewee.DataError):
             return self._one_by_one(pending)
@@ -151,7 +149,12 @@ class _Batch:
 
 
 def apply_rows(caller: Principal, rows: Sequence[Prepared], on_duplicate: str) -> list[RowOutcome]:
-    """Apply rows in the caller's transaction (join one, or open one with `apply_batch`)."""
+    """Apply rows in the caller's transaction (join one, or open one with `apply_batch`).
+
+    The tenant's lead counter is locked first: a batch both creates (the counter) and updates
+    (lead rows), and every transaction takes the counter before lead rows (`store.lead_counts`).
+    """
+    lead_counts.lock(caller.tenant_id, caller.environment)
     batch = _Batch(caller, on_duplicate, len(rows))
     if on_duplicate != "allow":
         emails = {normalize_email(row["email"]) for row in rows if isinstance(row, dict)}

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the API handlers: context, envelope, errors, headers."""
