@@ -1,4 +1,5 @@
-"""Sign-in: email and password in, a signed, expiring session token out."""
+"""Sign-in and sign-out: email and password in, a signed, expiring session token out; logout
+revokes the one token it is called with."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from connexion import request
 from handlers import envelope
 from handlers.context import request_id
 from handlers.identity import login_policy, session_codec
-from store import logins
+from handlers.security import principal_of
+from store import logins, sessions
 
 
 def login(body: dict[str, Any]) -> envelope.Reply:
@@ -31,3 +33,8 @@ def login(body: dict[str, Any]) -> envelope.Reply:
         {"token": issued.token, "expiresAt": envelope.timestamp(issued.expires_at)},
         message="Signed in",
     )
+
+
+def logout(token_info: dict[str, Any]) -> envelope.Reply:
+    sessions.logout(principal_of(token_info), session_codec().ttl_seconds)
+    return envelope.ok({"revoked": True}, message="Signed out")
