@@ -69,7 +69,7 @@ def list_leads(
     )
 
 
-def get_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
+def get_lead(lead_id: str, token_info: dict[str, Any]) -> Any:
     return with_etag(envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id))))
 
 

@@ -41,8 +41,8 @@ R = TypeVar("R")
 Q = TypeVar("Q", bound=peewee.Select)
 
 # PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back as
-# a whole and may simply run again. Peewee passes these through unwrapped (psycopg2's
-# TransactionRollbackError has no peewee counterpart), so they are recognised by SQLSTATE.
+# a whole and may simply run again. Recognised by SQLSTATE (the driver's error, which peewee
+# keeps as ``orig`` on its OperationalError), not by class.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 MAX_ATTEMPTS = 3
 
@@ -115,7 +115,8 @@ def locked(query: Q) -> Q:
 
 
 def _retryable(exc: BaseException) -> bool:
-    for candidate in (exc, *exc.args[:1], exc.__cause__):
+    # Peewee keeps the driver's error as ``orig``; the store may have chained it as the cause.
+    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__, getattr(exc.__cause__, "orig", None)):
         if getattr(candidate, "pgcode", None) in RETRYABLE_SQLSTATES:
             return True
     return False
@@ -138,15 +139,13 @@ def transaction(fn: Callable[P, R]) -> Callable[P, R]:
             try:
                 with _writer_turn(), database.connection_context(), database.atomic():
                     return fn(*args, **kwargs)
-            except (peewee.OperationalError, peewee.InterfaceError) as exc:
-                raise Unavailable("The database is unavailable; retry shortly") from exc
-            except peewee.DatabaseError:
-                raise
             except Exception as exc:
-                if attempt < attempts and _retryable(exc):
-                    continue
                 if _retryable(exc):
+                    if attempt < attempts:
+                        continue
                     raise Unavailable("The database is busy; retry shortly") from exc
+                if isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
+                    raise Unavailable("The database is unavailable; retry shortly") from exc
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 

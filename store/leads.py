@@ -200,7 +200,9 @@ def merged_into(lead: Lead) -> list[str]:
     """Every lead ever merged into ``lead``, transitively: a merge moves the sources' history,
     their own ``merged`` entries included, to the target."""
     entries = LeadEvent.select(LeadEvent.changes).where(
-        (LeadEvent.tenant_id == lead.tenant_id) & (LeadEvent.lead_id == lead.id) & (LeadEvent.action == "merged")
+        (LeadEvent.tenant_id == lead.tenant_id)
+        & (LeadEvent.lead_id == lead.id)
+        & (LeadEvent.action == "merged")
     )
     return [source for entry in entries for source in (entry.changes.get("merged_lead_ids") or [[], []])[1]]
 

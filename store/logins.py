@@ -105,11 +105,15 @@ def _reserve(accounts: dict[str, str], ip_key: str, policy: LoginPolicy) -> tupl
     keys = [*accounts.values(), ip_key]
     _lock_keys(keys)
     since = _window_start(policy)
-    LoginFailure.delete().where(LoginFailure.key_hash.in_(keys) & (LoginFailure.occurred_at <= since)).execute()
+    LoginFailure.delete().where(
+        LoginFailure.key_hash.in_(keys) & (LoginFailure.occurred_at <= since)
+    ).execute()
     if _recent(ip_key, since) >= policy.max_failures_per_ip:
         raise RateLimited("Too many failed sign-in attempts; retry later", _retry_ms(ip_key, since, policy))
     open_accounts = {
-        tenant: key for tenant, key in accounts.items() if _recent(key, since) < policy.max_failures_per_account
+        tenant: key
+        for tenant, key in accounts.items()
+        if _recent(key, since) < policy.max_failures_per_account
     }
     if not open_accounts:
         retry = min(_retry_ms(key, since, policy) for key in accounts.values())
@@ -154,11 +158,15 @@ def _record_failure(accounts: list[User], origin: Origin) -> None:
 @transaction
 def _release(key_hashes: list[str], attempt: str) -> None:
     """The password was right: this attempt counts against nothing."""
-    LoginFailure.delete().where(LoginFailure.key_hash.in_(key_hashes) & (LoginFailure.id == attempt)).execute()
+    LoginFailure.delete().where(
+        LoginFailure.key_hash.in_(key_hashes) & (LoginFailure.id == attempt)
+    ).execute()
 
 
 @transaction
-def _record_success(user: User, account_key: str, key_hashes: list[str], attempt: str, origin: Origin) -> None:
+def _record_success(
+    user: User, account_key: str, key_hashes: list[str], attempt: str, origin: Origin
+) -> None:
     _release(key_hashes, attempt)
     LoginFailure.delete().where(LoginFailure.key_hash == account_key).execute()
     audit.record(_as_principal(user, origin), "auth.login", "user", user.id)

@@ -43,7 +43,7 @@ def if_match() -> tuple[str, ...] | None:
 def with_etag(result: Result) -> Result:
     """Add the lead's ``ETag`` to a successful reply whose ``data`` is a lead (replays too)."""
     body, status = result[0], result[1]
-    headers = dict(result[2]) if len(result) == 3 else {}  # type: ignore[misc]
+    headers = dict(result[2]) if len(result) == 3 else {}
     data = body.get("data")
     if status in (200, 201) and isinstance(data, dict) and {"id", "version"} <= data.keys():
         headers["ETag"] = leads.etag(str(data["id"]), int(data["version"]))

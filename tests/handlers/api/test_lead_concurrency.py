@@ -8,6 +8,7 @@ concurrent PATCHes of different fields were lost. Each test asserts the stored o
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
@@ -113,12 +114,16 @@ def test_concurrent_patches_of_different_fields_all_survive(server: str, tenant:
     assert sorted(r.json()["data"]["version"] for r in responses) == list(range(2, 2 + len(PATCHES)))
 
 
-def test_concurrent_score_patches_keep_one_consistent_history_chain(server: str, tenant: SeededTenant) -> None:
+def test_concurrent_score_patches_keep_one_consistent_history_chain(
+    server: str, tenant: SeededTenant
+) -> None:
     lead = create(server, tenant)
     scores = list(range(1, 21))
 
     def patch(score: int) -> Call:
-        return lambda http: http.patch(f"/v1/leads/{lead['id']}", json={"score": score}, headers=tenant.headers)
+        return lambda http: http.patch(
+            f"/v1/leads/{lead['id']}", json={"score": score}, headers=tenant.headers
+        )
 
     responses = race(server, [patch(score) for score in scores])
 
@@ -130,10 +135,12 @@ def test_concurrent_score_patches_keep_one_consistent_history_chain(server: str,
     assert final["score"] == chain[-1]
     # The audit log holds the same chain as the history: they are written together.
     with_db = AuditEvent.select().where(
-        (AuditEvent.tenant_id == tenant.id) & (AuditEvent.resource_id == lead["id"]) & (AuditEvent.action == "lead.updated")
+        (AuditEvent.tenant_id == tenant.id)
+        & (AuditEvent.resource_id == lead["id"])
+        & (AuditEvent.action == "lead.updated")
     )
     audited = sorted((event.changes["score"] for event in with_db), key=lambda pair: chain.index(pair[1]))
-    assert audited == [[a, b] for a, b in zip(chain, chain[1:], strict=False)]
+    assert audited == [[a, b] for a, b in itertools.pairwise(chain)]
 
 
 @pytest.mark.parametrize("round_", range(6))
@@ -146,7 +153,9 @@ def test_a_merge_racing_a_patch_of_its_source_loses_nothing(
     patch, merge = race(
         server,
         [
-            lambda http: http.patch(f"/v1/leads/{source['id']}", json={"company": marker}, headers=tenant.headers),
+            lambda http: http.patch(
+                f"/v1/leads/{source['id']}", json={"company": marker}, headers=tenant.headers
+            ),
             lambda http: http.post(
                 f"/v1/leads/{target['id']}/merge", json={"sourceIds": [source["id"]]}, headers=tenant.headers
             ),
@@ -158,7 +167,9 @@ def test_a_merge_racing_a_patch_of_its_source_loses_nothing(
     merged = httpx.get(f"{server}/v1/leads/{target['id']}", headers=tenant.headers).json()["data"]
     if patch.status_code == 200:  # acknowledged, so it happened before the merge and was folded in
         assert merged["company"] == marker
-        assert any(e["changes"].get("company") == ["Old Co", marker] for e in history(server, tenant, target["id"]))
+        assert any(
+            e["changes"].get("company") == ["Old Co", marker] for e in history(server, tenant, target["id"])
+        )
     else:  # the merge came first: the source was gone
         assert merged["company"] == "Old Co"
     assert httpx.get(f"{server}/v1/leads/{source['id']}", headers=tenant.headers).status_code == 404
@@ -174,7 +185,9 @@ def test_a_delete_racing_a_patch_leaves_nothing_of_the_lead(
     patch, delete = race(
         server,
         [
-            lambda http: http.patch(f"/v1/leads/{lead['id']}", json={"message": secret}, headers=tenant.headers),
+            lambda http: http.patch(
+                f"/v1/leads/{lead['id']}", json={"message": secret}, headers=tenant.headers
+            ),
             lambda http: http.delete(f"/v1/leads/{lead['id']}", headers=tenant.headers),
         ],
     )
@@ -182,8 +195,15 @@ def test_a_delete_racing_a_patch_leaves_nothing_of_the_lead(
     assert delete.status_code == 200, delete.text
     assert patch.status_code in (200, 404), patch.text
     assert httpx.get(f"{server}/v1/leads/{lead['id']}", headers=tenant.headers).status_code == 404
-    assert LeadEvent.select().where((LeadEvent.tenant_id == tenant.id) & (LeadEvent.lead_id == lead["id"])).count() == 0
-    audit = AuditEvent.select().where((AuditEvent.tenant_id == tenant.id) & (AuditEvent.resource_id == lead["id"]))
+    assert (
+        LeadEvent.select()
+        .where((LeadEvent.tenant_id == tenant.id) & (LeadEvent.lead_id == lead["id"]))
+        .count()
+        == 0
+    )
+    audit = AuditEvent.select().where(
+        (AuditEvent.tenant_id == tenant.id) & (AuditEvent.resource_id == lead["id"])
+    )
     trail = [json.dumps(event.changes) for event in audit]
     assert not any(secret in text or lead["email"] in text for text in trail), trail
     assert lead_counts.current(tenant.id, "live") == Lead.select().where(Lead.tenant_id == tenant.id).count()
@@ -201,7 +221,11 @@ def test_crosswise_merges_never_deadlock(server: str, tenant: SeededTenant, roun
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 404, 404], [r.text for r in responses]
-    survivors = [lead for lead in (a, b, c) if Lead.get_or_none((Lead.tenant_id == tenant.id) & (Lead.id == lead["id"]))]
+    survivors = [
+        lead
+        for lead in (a, b, c)
+        if Lead.get_or_none((Lead.tenant_id == tenant.id) & (Lead.id == lead["id"]))
+    ]
     assert len(survivors) == 1
     assert lead_counts.current(tenant.id, "live") == 1
 
@@ -228,7 +252,13 @@ QUOTA = 1_000
 def test_creates_at_the_quota_never_overshoot_it(server: str, new_tenant: Any) -> None:
     free = new_tenant("free")
     caller = principal(free.live_key)
-    leads.insert_leads(caller, [leads.new_values(caller, {"email": f"f{i}@example.com", "first_name": "F", "last_name": "Q"}) for i in range(QUOTA - 5)])
+    leads.insert_leads(
+        caller,
+        [
+            leads.new_values(caller, {"email": f"f{i}@example.com", "first_name": "F", "last_name": "Q"})
+            for i in range(QUOTA - 5)
+        ],
+    )
 
     def api(http: httpx.Client) -> httpx.Response:
         return http.post("/v1/leads", json=lead_body(), headers=free.headers)

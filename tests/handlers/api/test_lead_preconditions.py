@@ -31,16 +31,24 @@ def test_every_lead_reply_carries_its_etag_and_it_moves_with_each_change(
     unchanged = client.patch(f"/v1/leads/{lead['id']}", json={"score": 5}, headers=tenant.headers)
     assert unchanged.headers["etag"] == patched.headers["etag"]  # no change, no new version
 
-    upserted = client.post("/v1/leads?onDuplicate=update", json={**lead_body(email=lead["email"]), "score": 9}, headers=tenant.headers)
+    upserted = client.post(
+        "/v1/leads?onDuplicate=update",
+        json={**lead_body(email=lead["email"]), "score": 9},
+        headers=tenant.headers,
+    )
     assert upserted.status_code == 200 and upserted.headers["etag"] == f'"{lead["id"]}.3"'
     source, _ = created(client, tenant)
-    merged = client.post(f"/v1/leads/{lead['id']}/merge", json={"sourceIds": [source["id"]]}, headers=tenant.headers)
+    merged = client.post(
+        f"/v1/leads/{lead['id']}/merge", json={"sourceIds": [source["id"]]}, headers=tenant.headers
+    )
     assert merged.headers["etag"] == f'"{lead["id"]}.4"'
 
 
 def test_a_stale_if_match_is_412_and_writes_nothing(client: TestClient, tenant: SeededTenant) -> None:
     lead, stale = created(client, tenant)
-    fresh = client.patch(f"/v1/leads/{lead['id']}", json={"status": "contacted"}, headers=tenant.headers).headers["etag"]
+    fresh = client.patch(
+        f"/v1/leads/{lead['id']}", json={"status": "contacted"}, headers=tenant.headers
+    ).headers["etag"]
 
     refused = client.patch(
         f"/v1/leads/{lead['id']}", json={"status": "qualified"}, headers={**tenant.headers, "If-Match": stale}
@@ -51,13 +59,20 @@ def test_a_stale_if_match_is_412_and_writes_nothing(client: TestClient, tenant: 
     assert_error(erase, 412, "precondition_failed")
     stored = Lead.get((Lead.tenant_id == tenant.id) & (Lead.id == lead["id"]))
     assert (stored.status, stored.version) == ("contacted", 2)
-    assert LeadEvent.select().where((LeadEvent.tenant_id == tenant.id) & (LeadEvent.lead_id == lead["id"])).count() == 2
+    assert (
+        LeadEvent.select()
+        .where((LeadEvent.tenant_id == tenant.id) & (LeadEvent.lead_id == lead["id"]))
+        .count()
+        == 2
+    )
 
     accepted = client.patch(
         f"/v1/leads/{lead['id']}", json={"status": "qualified"}, headers={**tenant.headers, "If-Match": fresh}
     )
     assert assert_ok(accepted)["status"] == "qualified"
-    gone = client.delete(f"/v1/leads/{lead['id']}", headers={**tenant.headers, "If-Match": accepted.headers["etag"]})
+    gone = client.delete(
+        f"/v1/leads/{lead['id']}", headers={**tenant.headers, "If-Match": accepted.headers["etag"]}
+    )
     assert assert_ok(gone) == {"id": lead["id"], "deleted": True}
 
 
@@ -74,10 +89,12 @@ def test_a_stale_if_match_is_412_and_writes_nothing(client: TestClient, tenant: 
 )
 def test_if_match_forms(client: TestClient, tenant: SeededTenant, header: str, status: int) -> None:
     lead, tag = created(client, tenant)
-    other, other_tag = created(client, tenant)
+    _, other_tag = created(client, tenant)
     value = header.format(tag=tag, bare=tag.strip('"'), other=other_tag.strip('"'))
 
-    response = client.patch(f"/v1/leads/{lead['id']}", json={"score": 1}, headers={**tenant.headers, "If-Match": value})
+    response = client.patch(
+        f"/v1/leads/{lead['id']}", json={"score": 1}, headers={**tenant.headers, "If-Match": value}
+    )
 
     assert response.status_code == status, response.text
     if status == 412:
@@ -89,11 +106,15 @@ def test_if_match_on_a_missing_or_foreign_lead_is_404(
 ) -> None:
     lead, tag = created(client, tenant)
     for headers in ({**other_tenant.headers, "If-Match": tag}, {**other_tenant.headers, "If-Match": "*"}):
-        assert_error(client.patch(f"/v1/leads/{lead['id']}", json={"score": 1}, headers=headers), 404, "not_found")
+        assert_error(
+            client.patch(f"/v1/leads/{lead['id']}", json={"score": 1}, headers=headers), 404, "not_found"
+        )
         assert_error(client.delete(f"/v1/leads/{lead['id']}", headers=headers), 404, "not_found")
 
 
-def test_of_many_writers_holding_one_etag_exactly_one_wins(server: str, tenant: SeededTenant, client: TestClient) -> None:
+def test_of_many_writers_holding_one_etag_exactly_one_wins(
+    server: str, tenant: SeededTenant, client: TestClient
+) -> None:
     lead, tag = created(client, tenant)
 
     def write(n: int) -> Any:
@@ -109,25 +130,56 @@ def test_of_many_writers_holding_one_etag_exactly_one_wins(server: str, tenant: 
     assert (stored.score, stored.version) == (winner.json()["data"]["score"], 2)
 
 
-def test_erasing_a_merge_target_erases_every_lead_merged_into_it(client: TestClient, tenant: SeededTenant) -> None:
+def test_erasing_a_merge_target_erases_every_lead_merged_into_it(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     target, _ = created(client, tenant)
     source, _ = created(client, tenant, company="Source Co", firstName="Sourcey")
     earlier, _ = created(client, tenant, phone="+14155550123")
     client.patch(f"/v1/leads/{source['id']}", json={"title": "Head of Source"}, headers=tenant.headers)
     # earlier -> source, then source -> target: the target carries both leads' data.
-    assert_ok(client.post(f"/v1/leads/{source['id']}/merge", json={"sourceIds": [earlier["id"]]}, headers=tenant.headers))
-    assert_ok(client.post(f"/v1/leads/{target['id']}/merge", json={"sourceIds": [source["id"]]}, headers=tenant.headers))
+    assert_ok(
+        client.post(
+            f"/v1/leads/{source['id']}/merge", json={"sourceIds": [earlier["id"]]}, headers=tenant.headers
+        )
+    )
+    assert_ok(
+        client.post(
+            f"/v1/leads/{target['id']}/merge", json={"sourceIds": [source["id"]]}, headers=tenant.headers
+        )
+    )
 
     assert_ok(client.delete(f"/v1/leads/{target['id']}", headers=tenant.headers))
 
     ids = [target["id"], source["id"], earlier["id"]]
-    events = list(AuditEvent.select().where((AuditEvent.tenant_id == tenant.id) & AuditEvent.resource_id.in_(ids)))
-    assert {e.action for e in events} >= {"lead.created", "lead.updated", "lead.merged", "lead.merged_into", "lead.deleted"}
+    events = list(
+        AuditEvent.select().where((AuditEvent.tenant_id == tenant.id) & AuditEvent.resource_id.in_(ids))
+    )
+    assert {e.action for e in events} >= {
+        "lead.created",
+        "lead.updated",
+        "lead.merged",
+        "lead.merged_into",
+        "lead.deleted",
+    }
     text = json.dumps([e.changes for e in events])
-    for personal in (target["email"], source["email"], earlier["email"], "Source Co", "Sourcey", "+14155550123", "Head of Source"):
+    for personal in (
+        target["email"],
+        source["email"],
+        earlier["email"],
+        "Source Co",
+        "Sourcey",
+        "+14155550123",
+        "Head of Source",
+    ):
         assert personal not in text
     for event in events:
-        assert all(pair == ["[erased]", "[erased]"] for pair in event.changes.values()), (event.action, event.changes)
-    assert LeadEvent.select().where((LeadEvent.tenant_id == tenant.id) & LeadEvent.lead_id.in_(ids)).count() == 0
+        assert all(pair == ["[erased]", "[erased]"] for pair in event.changes.values()), (
+            event.action,
+            event.changes,
+        )
+    assert (
+        LeadEvent.select().where((LeadEvent.tenant_id == tenant.id) & LeadEvent.lead_id.in_(ids)).count() == 0
+    )
     # The trail itself stays: who did what, when.
     assert sum(e.action == "lead.created" for e in events) == 3

@@ -21,7 +21,9 @@ def login(http: Any, email: str, password: str, **extra: Any) -> Any:
     return http.post("/v1/auth/login", json={"email": email, "password": password, **extra})
 
 
-def test_parallel_wrong_passwords_get_exactly_the_limit(server: str, tenant: SeededTenant, client: TestClient) -> None:
+def test_parallel_wrong_passwords_get_exactly_the_limit(
+    server: str, tenant: SeededTenant, client: TestClient
+) -> None:
     member = create_user(client, tenant.headers)
 
     responses = race(server, [lambda http: login(http, member["email"], "wrong password")] * 30)
@@ -33,7 +35,9 @@ def test_parallel_wrong_passwords_get_exactly_the_limit(server: str, tenant: See
     assert_error(login(client, member["email"], PASSWORD), 429, "rate_limited")
 
 
-def test_parallel_right_passwords_leave_no_count_behind(server: str, tenant: SeededTenant, client: TestClient) -> None:
+def test_parallel_right_passwords_leave_no_count_behind(
+    server: str, tenant: SeededTenant, client: TestClient
+) -> None:
     member = create_user(client, tenant.headers)
 
     responses = race(server, [lambda http: login(http, member["email"], PASSWORD)] * 8)
@@ -88,7 +92,9 @@ def test_logout_revokes_that_token_only(client: TestClient, tenant: SeededTenant
 
 
 def test_logout_needs_a_session_token(client: TestClient, tenant: SeededTenant) -> None:
-    assert_error(client.post("/v1/auth/logout", headers=bearer(tenant.live_key)), 403, "insufficient_permissions")
+    assert_error(
+        client.post("/v1/auth/logout", headers=bearer(tenant.live_key)), 403, "insufficient_permissions"
+    )
     assert_error(client.post("/v1/auth/logout", headers=tenant.headers), 401, "auth_required")
     assert_error(client.post("/v1/auth/logout"), 401, "auth_required")
     assert_error(client.post("/v1/auth/logout", headers=bearer("not-a-token")), 401, "invalid_key")
@@ -97,7 +103,9 @@ def test_logout_needs_a_session_token(client: TestClient, tenant: SeededTenant) 
 def test_logout_prunes_revocations_past_their_tokens_expiry(client: TestClient, tenant: SeededTenant) -> None:
     member = create_user(client, tenant.headers)
     past = utcnow() - dt.timedelta(seconds=1)
-    RevokedSession.create(tenant_id=tenant.id, token_id="old", user_id=member["id"], revoked_at=past, expires_at=past)
+    RevokedSession.create(
+        tenant_id=tenant.id, token_id="old", user_id=member["id"], revoked_at=past, expires_at=past
+    )
     token = assert_ok(login(client, member["email"], PASSWORD))["token"]
 
     assert_ok(client.post("/v1/auth/logout", headers=bearer(token)))
@@ -108,7 +116,9 @@ def test_logout_prunes_revocations_past_their_tokens_expiry(client: TestClient, 
     assert row.expires_at > utcnow()
 
 
-def test_parallel_logouts_of_one_token_revoke_it_once(server: str, tenant: SeededTenant, client: TestClient) -> None:
+def test_parallel_logouts_of_one_token_revoke_it_once(
+    server: str, tenant: SeededTenant, client: TestClient
+) -> None:
     member = create_user(client, tenant.headers)
     token = assert_ok(login(client, member["email"], PASSWORD))["token"]
 
