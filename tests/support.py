@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,6 +14,7 @@ from store import api_keys
 from store.models import ApiKey, Lead, LeadEvent, LeadTag
 from store.principals import Principal
 
+Call = Callable[[httpx.Client], httpx.Response]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -61,3 +64,26 @@ def make_key(client: Any, headers: dict[str, str], **body: Any) -> dict[str, Any
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()["data"]
     return data
+
+
+def race(base_url: str, calls: list[Call]) -> list[httpx.Response]:
+    """Run every call in its own thread, all released at once; the responses in call order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[httpx.Response | BaseException | None] = [None] * len(calls)
+
+    def run(index: int, call: Call) -> None:
+        with httpx.Client(base_url=base_url, timeout=60) as http:
+            barrier.wait()
+            try:
+                results[index] = call(http)
+            except BaseException as exc:  # reported below, with its index
+                results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failures = [(i, r) for i, r in enumerate(results) if not isinstance(r, httpx.Response)]
+    assert failures == []
+    return [r for r in results if isinstance(r, httpx.Response)]

@@ -28,7 +28,9 @@ UNLIMITED = tuple((plan, 1_000_000, 100_000) for plan in ("free", "starter", "pr
 def server(app: Any, settings: Settings) -> Iterator[str]:
     """The base URL of a running server (``http://127.0.0.1:<port>``)."""
     original = db.database.obj
-    real = dataclasses.replace(settings, rate_limit_plans=UNLIMITED, rate_limit_per_ip=None)
+    real = dataclasses.replace(
+        settings, rate_limit_plans=UNLIMITED, rate_limit_per_ip=None, capture_rate_per_ip=None
+    )
     application = create_app(real)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

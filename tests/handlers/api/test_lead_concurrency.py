@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,32 +19,7 @@ import pytest
 from store import lead_counts, leads
 from store.models import AuditEvent, Lead, LeadEvent
 from tests.conftest import SeededTenant, lead_body
-from tests.support import principal
-
-Call = Callable[[httpx.Client], httpx.Response]
-
-
-def race(base_url: str, calls: list[Call]) -> list[httpx.Response]:
-    """Run every call in its own thread, all released at once; the responses in call order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[httpx.Response | BaseException | None] = [None] * len(calls)
-
-    def run(index: int, call: Call) -> None:
-        with httpx.Client(base_url=base_url, timeout=60) as http:
-            barrier.wait()
-            try:
-                results[index] = call(http)
-            except BaseException as exc:  # reported below, with its index
-                results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    failures = [(i, r) for i, r in enumerate(results) if not isinstance(r, httpx.Response)]
-    assert failures == []
-    return [r for r in results if isinstance(r, httpx.Response)]
+from tests.support import Call, principal, race
 
 
 def create(base_url: str, tenant: SeededTenant, **fields: Any) -> dict[str, Any]:
@@ -269,7 +242,15 @@ def test_creates_at_the_quota_never_overshoot_it(server: str, new_tenant: Any) -
     def json_import(http: httpx.Client) -> httpx.Response:
         return http.post("/v1/leads/import", json=[lead_body()], headers=free.headers)
 
-    responses = race(server, [api, upsert, json_import] * 10)
+    site = httpx.post(
+        f"{server}/v1/api-keys", json={"name": "site", "type": "publishable"}, headers=free.headers
+    ).json()["data"]["key"]
+
+    def capture(http: httpx.Client) -> httpx.Response:
+        body = {"email": lead_body()["email"], "name": "Web Visitor"}
+        return http.post("/v1/public/leads", json=body, headers={"X-Publishable-Key": site})
+
+    responses = race(server, [api, upsert, json_import, capture] * 8)
 
     created = sum(
         1

@@ -10,8 +10,7 @@ from starlette.testclient import TestClient
 
 from store.models import AuditEvent, Lead, LeadEvent
 from tests.conftest import SeededTenant, lead_body
-from tests.handlers.api.test_lead_concurrency import race
-from tests.support import assert_error, assert_ok
+from tests.support import assert_error, assert_ok, race
 
 
 def created(client: TestClient, tenant: SeededTenant, **fields: Any) -> tuple[dict[str, Any], str]:

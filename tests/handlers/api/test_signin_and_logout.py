@@ -10,9 +10,8 @@ from starlette.testclient import TestClient
 
 from store.models import RevokedSession, utcnow
 from tests.conftest import SeededTenant
-from tests.handlers.api.test_lead_concurrency import race
 from tests.handlers.test_users import PASSWORD, create_user, user_body
-from tests.support import assert_error, assert_ok
+from tests.support import assert_error, assert_ok, race
 
 LIMIT = 5  # LEADPIPE_LOGIN_MAX_FAILURES_PER_ACCOUNT's default, which the test app keeps
 
