@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -45,6 +47,7 @@ Q = TypeVar("Q", bound=peewee.Select)
 # keeps as ``orig`` on its OperationalError), not by class.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 MAX_ATTEMPTS = 3
+RETRY_JITTER_SECONDS = 0.02
 
 
 def open_database(url: str, *, pool_size: int = 20) -> peewee.Database:
@@ -142,6 +145,9 @@ def transaction(fn: Callable[P, R]) -> Callable[P, R]:
             except Exception as exc:
                 if _retryable(exc):
                     if attempt < attempts:
+                        # A short random pause, so the victim does not barge back in ahead of
+                        # the transaction it lost to and deadlock with it again.
+                        time.sleep(random.uniform(0, RETRY_JITTER_SECONDS * attempt))
                         continue
                     raise Unavailable("The database is busy; retry shortly") from exc
                 if isinstance(exc, peewee.OperationalError | peewee.InterfaceError):

@@ -52,7 +52,8 @@ def test_a_deadlock_victim_is_retried_and_both_transactions_commit(tenant: Seede
         thread.join()
 
     assert failures == []
-    assert sorted(attempts) in (["ab", "ab", "ba"], ["ab", "ba", "ba"])  # one victim, run twice
+    # At least one victim ran again (a retry may, rarely, meet the other again), within bounds.
+    assert len(attempts) > 2 and max(attempts.count("ab"), attempts.count("ba")) <= db.MAX_ATTEMPTS
     scores = [
         row.score for row in Lead.select().where((Lead.tenant_id == tenant.id) & Lead.id.in_([a.id, b.id]))
     ]
