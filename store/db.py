@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -38,6 +40,14 @@ SQLITE_PRAGMAS = {
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Q = TypeVar("Q", bound=peewee.Select)
+
+# PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back as
+# a whole and may simply run again. Recognised by SQLSTATE (the driver's error, which peewee
+# keeps as ``orig`` on its OperationalError), not by class.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+MAX_ATTEMPTS = 3
+RETRY_JITTER_SECONDS = 0.02
 
 
 def open_database(url: str, *, pool_size: int = 20) -> peewee.Database:
@@ -97,20 +107,53 @@ def _writer_turn() -> Iterator[None]:
         yield
 
 
+def locked(query: Q) -> Q:
+    """``query`` with ``FOR UPDATE`` on PostgreSQL: the rows it reads stay locked until the
+    transaction ends, so a read-modify-write cannot interleave with another one.
+
+    SQLite needs (and has) no row locks: every write transaction begins IMMEDIATE and this
+    process's writers queue on one lock (`transaction`), so nothing interleaves there.
+    """
+    return query.for_update() if is_postgres() else query
+
+
+def _retryable(exc: BaseException) -> bool:
+    # Peewee keeps the driver's error as ``orig``; the store may have chained it as the cause.
+    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__, getattr(exc.__cause__, "orig", None)):
+        if getattr(candidate, "pgcode", None) in RETRYABLE_SQLSTATES:
+            return True
+    return False
+
+
 def transaction(fn: Callable[P, R]) -> Callable[P, R]:
     """Run ``fn`` in one transaction on this thread's connection.
 
-    Nested calls join the outer transaction (as savepoints). A lost or unreachable database
-    surfaces as `Unavailable` (503) rather than a stack trace.
+    Nested calls join the outer transaction (as savepoints). The outermost call runs ``fn``
+    again (up to `MAX_ATTEMPTS` in all) when PostgreSQL rolled the transaction back as a
+    deadlock victim or a serialization failure: nothing of the first attempt was kept, and
+    these are races between correct transactions, not errors. A lost or unreachable database,
+    or a race lost every time, surfaces as `Unavailable` (503) rather than a stack trace.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            with _writer_turn(), database.connection_context(), database.atomic():
-                return fn(*args, **kwargs)
-        except (peewee.OperationalError, peewee.InterfaceError) as exc:
-            raise Unavailable("The database is unavailable; retry shortly") from exc
+        attempts = 1 if database.in_transaction() else MAX_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                with _writer_turn(), database.connection_context(), database.atomic():
+                    return fn(*args, **kwargs)
+            except Exception as exc:
+                if _retryable(exc):
+                    if attempt < attempts:
+                        # A short random pause, so the victim does not barge back in ahead of
+                        # the transaction it lost to and deadlock with it again.
+                        time.sleep(random.uniform(0, RETRY_JITTER_SECONDS * attempt))
+                        continue
+                    raise Unavailable("The database is busy; retry shortly") from exc
+                if isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
+                    raise Unavailable("The database is unavailable; retry shortly") from exc
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
 

@@ -106,3 +106,10 @@ class QuotaExceeded(StoreError):
 
     code = "quota_exceeded"
     status = 403
+
+
+class PreconditionFailed(StoreError):
+    """``If-Match`` named a version of the resource that is no longer the current one."""
+
+    code = "precondition_failed"
+    status = 412

@@ -109,6 +109,8 @@ class Lead(BaseModel):
     updated_at = peewee.DateTimeField(default=utcnow)
     # The oldest earlier lead found to be its duplicate (set by the dedup job; migration 0004).
     duplicate_of = peewee.CharField(max_length=17, null=True)
+    # +1 with every change to what a client sees of the lead: its ETag (migration 0008).
+    version = peewee.IntegerField(default=1)
 
     class Meta:
         table_name = "leads"
@@ -172,7 +174,8 @@ class AuditEvent(BaseModel):
 
 
 class LoginFailure(BaseModel):
-    """One failed login, keyed by a hash of ``account:<email>`` or ``ip:<address>`` (no tenant)."""
+    """One sign-in attempt that counts against the throttle, keyed by a hash of
+    ``account:<tenant>:<email>`` or ``ip:<address>`` (see `store.logins`)."""
 
     key_hash = peewee.CharField(max_length=64)
     id = peewee.CharField(max_length=17)
@@ -181,6 +184,23 @@ class LoginFailure(BaseModel):
     class Meta:
         table_name = "login_failures"
         primary_key = peewee.CompositeKey("key_hash", "id")
+
+
+class RevokedSession(BaseModel):
+    """A session token signed out before its expiry (``POST /v1/auth/logout``), by its id.
+
+    Only the token's id is kept, never the token; pruned once ``expires_at`` has passed.
+    """
+
+    tenant_id = peewee.CharField(max_length=17)
+    token_id = peewee.CharField(max_length=32)
+    user_id = peewee.CharField(max_length=17)
+    revoked_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "revoked_sessions"
+        primary_key = peewee.CompositeKey("tenant_id", "token_id")
 
 
 class Job(BaseModel):

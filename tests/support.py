@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ BACKEND = os.environ.get("LEADPIPE_TEST_DATABASE", "sqlite")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "leadpipe.yaml"
 
+Call = Callable[[httpx.Client], httpx.Response]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -114,3 +117,26 @@ def lead_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def race(base_url: str, calls: list[Call]) -> list[httpx.Response]:
+    """Run every call in its own thread, all released at once; the responses in call order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[httpx.Response | BaseException | None] = [None] * len(calls)
+
+    def run(index: int, call: Call) -> None:
+        with httpx.Client(base_url=base_url, timeout=60) as http:
+            barrier.wait()
+            try:
+                results[index] = call(http)
+            except BaseException as exc:  # reported below, with its index
+                results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failures = [(i, r) for i, r in enumerate(results) if not isinstance(r, httpx.Response)]
+    assert failures == []
+    return [r for r in results if isinstance(r, httpx.Response)]

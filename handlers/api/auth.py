@@ -1,4 +1,5 @@
-"""Sign-in: email and password in, a signed, expiring session token out."""
+"""Sign-in and sign-out: email and password in, a signed, expiring session token out; logout
+revokes the one token it is called with."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from connexion import request
 from handlers.http import envelope
 from handlers.http.context import request_id
 from handlers.http.identity import login_policy, session_codec
+from handlers.http.security import principal_of
+from store.users import sessions
 from store.users import signin as logins
 
 
@@ -31,3 +34,8 @@ def login(body: dict[str, Any]) -> envelope.Reply:
         {"token": issued.token, "expiresAt": envelope.timestamp(issued.expires_at)},
         message="Signed in",
     )
+
+
+def logout(token_info: dict[str, Any]) -> envelope.Reply:
+    sessions.logout(principal_of(token_info), session_codec().ttl_seconds)
+    return envelope.ok({"revoked": True}, message="Signed out")

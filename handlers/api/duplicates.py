@@ -8,6 +8,7 @@ from handlers.api import presenters
 from handlers.http import envelope
 from handlers.http.context import app_state
 from handlers.http.idempotency import idempotent
+from handlers.http.preconditions import with_etag
 from handlers.http.security import principal_of
 from store.duplicates import merge as lead_duplicates
 
@@ -30,4 +31,4 @@ def merge_leads(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) 
         lead = lead_duplicates.merge_leads(caller, lead_id, body["sourceIds"])
         return envelope.ok(presenters.lead(lead), message="Leads merged successfully")
 
-    return idempotent(caller, body, produce)
+    return with_etag(idempotent(caller, body, produce))

@@ -8,6 +8,7 @@ from handlers.api import presenters, timestamps
 from handlers.http import envelope
 from handlers.http.context import app_state
 from handlers.http.idempotency import idempotent
+from handlers.http.preconditions import if_match, with_etag
 from handlers.http.security import principal_of
 from store.duplicates import merge as lead_duplicates
 from store.leads import lifecycle as leads
@@ -34,7 +35,7 @@ def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: 
             return envelope.created(presenters.lead(lead))
         return envelope.ok(presenters.lead(lead), message="Existing lead updated")
 
-    return idempotent(caller, body, produce)
+    return with_etag(idempotent(caller, body, produce))
 
 
 def list_leads(
@@ -71,22 +72,22 @@ def list_leads(
     )
 
 
-def get_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
-    return envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id)))
+def get_lead(lead_id: str, token_info: dict[str, Any]) -> Any:
+    return with_etag(envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id))))
 
 
 def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> Any:
-    caller = principal_of(token_info)
+    caller, expected = principal_of(token_info), if_match()
 
     def produce() -> envelope.Reply:
-        lead = leads.update_lead(caller, lead_id, presenters.snake_keys(body))
+        lead = leads.update_lead(caller, lead_id, presenters.snake_keys(body), if_match=expected)
         return envelope.ok(presenters.lead(lead), message="Resource updated successfully")
 
-    return idempotent(caller, body, produce)
+    return with_etag(idempotent(caller, body, produce))
 
 
 def delete_lead(lead_id: str, token_info: dict[str, Any]) -> envelope.Reply:
-    lead = leads.delete_lead(principal_of(token_info), lead_id)
+    lead = leads.delete_lead(principal_of(token_info), lead_id, if_match=if_match())
     return envelope.ok({"id": lead.id, "deleted": True}, message="Resource deleted successfully")
 
 

@@ -58,6 +58,7 @@ def lead(row: Lead) -> dict[str, Any]:
         "customFields": row.custom_fields,
         "tags": row.tags,
         "duplicateOf": row.duplicate_of,
+        "version": row.version,
         "createdAt": _ts(row.created_at),
         "updatedAt": _ts(row.updated_at),
     }

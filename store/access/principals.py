@@ -41,6 +41,8 @@ class Principal:
     request_id: str | None = None
     ip: str | None = None
     user_agent: str | None = None
+    # The session token's id when the caller signed in with one (`store.sessions`), else None.
+    session_id: str | None = None
 
     def has_scopes(self, required: list[str] | tuple[str, ...]) -> bool:
         return set(required) <= self.scopes

@@ -92,15 +92,17 @@ def _row(
     }
 
 
-def erase_values(tenant_id: str, resource_type: str, resource_id: str) -> None:
-    """Blank the personal values of an erased resource's events; keep the trail itself."""
-    events = AuditEvent.select().where(
+def erase_values(tenant_id: str, resource_type: str, *resource_ids: str) -> None:
+    """Blank the personal values of erased resources' events; keep the trail itself."""
+    events = AuditEvent.select(AuditEvent.id, AuditEvent.changes).where(
         (AuditEvent.tenant_id == tenant_id)
         & (AuditEvent.resource_type == resource_type)
-        & (AuditEvent.resource_id == resource_id)
+        & AuditEvent.resource_id.in_(resource_ids)
     )
     for event in events:
         blanked = {name: [ERASED, ERASED] for name in event.changes}
+        if blanked == event.changes:
+            continue
         (
             AuditEvent.update(changes=blanked)
             .where((AuditEvent.tenant_id == tenant_id) & (AuditEvent.id == event.id))

@@ -85,9 +85,13 @@ def find_matches(lead: Lead) -> dict[str, list[str]]:
 
 
 def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
-    """Point each lead at its oldest earlier match (or nothing) from the stored pairs."""
-    for lead_id in set(lead_ids):
-        lead = Lead.select(Lead.id, Lead.created_at).where(
+    """Point each lead at its oldest earlier match (or nothing) from the stored pairs.
+
+    ``duplicateOf`` is part of what a client sees, so a change bumps the lead's ``version``
+    (its ETag). Leads are visited in id order, the order merges lock them in.
+    """
+    for lead_id in sorted(set(lead_ids)):
+        lead = Lead.select(Lead.id, Lead.created_at, Lead.duplicate_of).where(
             (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
         )
         current = lead.first()
@@ -107,7 +111,10 @@ def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
             .order_by(Lead.created_at, Lead.id)
             .first()
         )
-        Lead.update(duplicate_of=oldest.id if oldest else None).where(
+        pointed = oldest.id if oldest else None
+        if pointed == current.duplicate_of:
+            continue
+        Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
             (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
         ).execute()
 

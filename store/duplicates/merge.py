@@ -12,6 +12,13 @@ Merge rules (``merge_leads``), applied to the target with the sources in the ord
 - history is kept: the sources' history entries move to the target, and a ``merged`` entry
   records the field changes plus ``mergedLeadIds``. The sources are then removed (with their
   duplicate pairs), and a new dedup job re-checks the merged target.
+
+Concurrency: a merge locks the tenant's lead counter, then the target and the sources one by
+one in id order, so two merges over the same leads (even crosswise: A into B and B into A)
+wait for each other instead of deadlocking; the later one finds its source gone (404). A PATCH
+of a source waits for the merge too, and then finds no lead: no acknowledged write is folded
+away unseen. ``onDuplicate=reject|update`` look the email up under the counter lock, so two
+racing creates of one new email cannot both create.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from store.idempotency import replays as idempotency
 from store.leads import lifecycle as leads
 from store.leads.rules import normalize_email
 from store.limits import quotas
-from store.models import Lead, LeadDuplicate, LeadEvent, LeadTag, utcnow
+from store.models import Lead, LeadDuplicate, LeadEvent, LeadTag
 from store.pagination import CursorCodec, PageResult
 
 ON_DUPLICATE = ("allow", "reject", "update")
@@ -76,19 +83,26 @@ def _fold(target: Lead, sources: list[Lead]) -> None:
     target.tags = list(dict.fromkeys(tag for lead in (target, *sources) for tag in lead.tags or []))
 
 
+def _lock_all(caller: Principal, lead_id: str, source_ids: list[str]) -> tuple[Lead, list[Lead]]:
+    """Target and sources, each row locked, taken in id order (one order for every merge)."""
+    quotas.lock(caller.tenant_id, caller.environment)
+    wanted = dict.fromkeys([lead_id, *source_ids])
+    found = {key: leads.find_lead(caller, key, lock=True) for key in sorted(wanted)}
+    return found[lead_id], [found[key] for key in source_ids]
+
+
 @transaction
 def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
-    target = leads.find_lead(caller, lead_id)
-    if target.id in source_ids:
+    if lead_id in source_ids:
+        leads.find_lead(caller, lead_id)  # another tenant's id stays a 404
         raise ValidationFailed([FieldError("source_ids", "Must not contain the target lead")])
-    sources = [leads.find_lead(caller, source_id) for source_id in dict.fromkeys(source_ids)]
+    target, sources = _lock_all(caller, lead_id, list(dict.fromkeys(source_ids)))
     before = leads.fields_of(target)
     _fold(target, sources)
     changes: dict[str, list[Any]] = {
         k: [before[k], v] for k, v in leads.fields_of(target).items() if before[k] != v
     }
-    target.updated_at = utcnow()
-    target.save()
+    leads.save_change(target)
     leads._sync_tags(target)
     ids = [source.id for source in sources]
     # History kept: the sources' timelines become part of the target's.
@@ -127,6 +141,8 @@ def create_lead(caller: Principal, fields: dict[str, Any], on_duplicate: str = "
 
     Returns the lead and whether it was created (False: an existing lead was updated).
     """
+    if on_duplicate != "allow":  # serialise lookups with creates: the counter, then the lead
+        quotas.lock(caller.tenant_id, caller.environment)
     existing = find_by_email(caller, fields["email"]) if on_duplicate != "allow" else None
     if existing is not None and on_duplicate == "reject":
         raise Conflict(

@@ -31,7 +31,7 @@ from store.errors import FieldError, StoreError
 from store.leads import lifecycle as leads
 from store.leads import schema as lead_schema
 from store.leads.rules import normalize_email
-from store.limits.plans import check_lead_quota
+from store.limits import quotas as lead_counts
 from store.models import Lead
 
 ON_DUPLICATE = ("update", "allow", "reject")
@@ -101,8 +101,7 @@ class _Batch:
             return
         pending, self.pending = self.pending, []
         try:
-            with database.atomic():
-                check_lead_quota(self.caller, adding=len(pending))
+            with database.atomic():  # the quota is checked and counted in insert_leads
                 created = leads.insert_leads(self.caller, [values for _, _, values in pending])
         except (StoreError, peewee.IntegrityError, peewee.DataError):
             return self._one_by_one(pending)
@@ -152,7 +151,12 @@ class _Batch:
 
 
 def apply_rows(caller: Principal, rows: Sequence[Prepared], on_duplicate: str) -> list[RowOutcome]:
-    """Apply rows in the caller's transaction (join one, or open one with `apply_batch`)."""
+    """Apply rows in the caller's transaction (join one, or open one with `apply_batch`).
+
+    The tenant's lead counter is locked first: a batch both creates (the counter) and updates
+    (lead rows), and every transaction takes the counter before lead rows (`store.lead_counts`).
+    """
+    lead_counts.lock(caller.tenant_id, caller.environment)
     batch = _Batch(caller, on_duplicate, len(rows))
     if on_duplicate != "allow":
         emails = {normalize_email(row["email"]) for row in rows if isinstance(row, dict)}

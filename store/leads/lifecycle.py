@@ -1,4 +1,13 @@
-"""Lead lifecycle: create, read, partial update, erase, and the history of every change."""
+"""Lead lifecycle: create, read, partial update, erase, and the history of every change.
+
+Concurrency: every read-modify-write reads the lead with `find_lead(..., lock=True)` (``SELECT
+... FOR UPDATE`` on PostgreSQL; SQLite's writers are serialised), so two PATCHes of one lead
+apply one after the other, each history entry starts from the value it actually replaced, and
+a PATCH racing a DELETE either lands before the erasure (and is erased with the lead) or finds
+no lead (404). A transaction that also needs the tenant's lead counter locks it *before* any
+lead row (`store.limits.quotas` explains the order). ``version`` grows with every change: it is the
+lead's ``ETag``, and ``If-Match`` (`check_precondition`) makes a write conditional on it.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +18,15 @@ from typing import Any
 from store import bulk
 from store.access.principals import Principal
 from store.audit import log as audit
-from store.db import reading, transaction
+from store.db import locked, reading, transaction
 from store.duplicates import detection as duplicates
-from store.errors import NotFound
+from store.errors import NotFound, PreconditionFailed
 from store.idempotency import replays as idempotency
 from store.ids import new_id
 from store.leads.rules import check_fields
 from store.limits import quotas
-from store.limits.plans import check_lead_quota
-from store.models import Lead, LeadEvent, LeadTag, utcnow
+from store.limits.plans import reserve_leads
+from store.models import CaptureSubmission, Lead, LeadEvent, LeadTag, utcnow
 
 # Columns a client may write; everything else (id, tenant, environment, timestamps, derived
 # columns) is the server's.
@@ -71,19 +80,27 @@ def _sync_tags(lead: Lead) -> None:
         LeadTag.insert_many(rows).execute()
 
 
-def find_lead(caller: Principal, lead_id: str) -> Lead:
-    lead = (
-        Lead.select()
-        .where(
-            (Lead.tenant_id == caller.tenant_id)
-            & (Lead.id == lead_id)
-            & (Lead.environment == caller.environment)
-        )
-        .first()
+def find_lead(caller: Principal, lead_id: str, *, lock: bool = False) -> Lead:
+    """The caller's lead, or `NotFound`; ``lock`` holds its row until the transaction ends."""
+    query = Lead.select().where(
+        (Lead.tenant_id == caller.tenant_id) & (Lead.id == lead_id) & (Lead.environment == caller.environment)
     )
+    lead = (locked(query) if lock else query).first()
     if lead is None:
         raise NotFound("Lead not found")
     return lead
+
+
+def etag(lead_id: str, version: int) -> str:
+    """The lead's strong entity tag (quotes included), as sent in ``ETag``."""
+    return f'"{lead_id}.{version}"'
+
+
+def check_precondition(lead: Lead, if_match: Sequence[str] | None) -> None:
+    """``If-Match``: None (no header) or ``*`` always pass; else the current tag must be listed."""
+    if if_match is None or "*" in if_match or etag(lead.id, lead.version) in if_match:
+        return
+    raise PreconditionFailed("The lead has changed since it was read: GET it again, then retry")
 
 
 def new_values(caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +112,6 @@ def new_values(caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
 @transaction
 def create_lead(caller: Principal, fields: dict[str, Any]) -> Lead:
     checked = new_values(caller, fields)
-    check_lead_quota(caller)
     return insert_leads(caller, [checked])[0]
 
 
@@ -103,11 +119,13 @@ def create_lead(caller: Principal, fields: dict[str, Any]) -> Lead:
 def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead]:
     """Create leads from `new_values` rows, each with its tags, its "created" history entry and
     audit event, and its duplicate-detection job: a few multi-row INSERTs per table however
-    many rows (bulk imports use it directly; checking the quota is the caller's part).
+    many rows (bulk imports use it directly). The plan's quota is checked and the counter moved
+    first, atomically (`reserve_leads`): `QuotaExceeded` leaves nothing written.
 
     Creation times follow the rows' order (a microsecond apart), so an import keeps its file's
     order in every list sorted by creation.
     """
+    reserve_leads(caller, len(rows))
     now = utcnow()
     created = [
         Lead(
@@ -137,7 +155,6 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
     audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
     # Committed with the leads, so no creation escapes duplicate detection (store/duplicates/detection.py).
     duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
-    quotas.adjust(caller.tenant_id, caller.environment, len(created))
     return created
 
 
@@ -155,8 +172,11 @@ def get_lead(caller: Principal, lead_id: str) -> Lead:
 
 
 @transaction
-def update_lead(caller: Principal, lead_id: str, fields: dict[str, Any]) -> Lead:
-    lead = find_lead(caller, lead_id)
+def update_lead(
+    caller: Principal, lead_id: str, fields: dict[str, Any], *, if_match: Sequence[str] | None = None
+) -> Lead:
+    lead = find_lead(caller, lead_id, lock=True)
+    check_precondition(lead, if_match)
     checked = check_fields(caller.tenant_id, fields)
     before = fields_of(lead)
     for name, value in checked.items():
@@ -164,8 +184,7 @@ def update_lead(caller: Principal, lead_id: str, fields: dict[str, Any]) -> Lead
     changes = {k: [before[k], v] for k, v in fields_of(lead).items() if before[k] != v}
     if not changes:
         return lead
-    lead.updated_at = utcnow()
-    lead.save()
+    save_change(lead)
     if "tags" in changes:
         _sync_tags(lead)
     _record(caller, lead, "updated", changes)
@@ -174,17 +193,42 @@ def update_lead(caller: Principal, lead_id: str, fields: dict[str, Any]) -> Lead
     return lead
 
 
+def save_change(lead: Lead) -> None:
+    """Write a locked lead's changed columns, with a new ``updated_at`` and ``version``."""
+    lead.updated_at = utcnow()
+    lead.version += 1
+    lead.save(only=lead.dirty_fields)
+
+
+def merged_into(lead: Lead) -> list[str]:
+    """Every lead ever merged into ``lead``, transitively: a merge moves the sources' history,
+    their own ``merged`` entries included, to the target."""
+    entries = LeadEvent.select(LeadEvent.changes).where(
+        (LeadEvent.tenant_id == lead.tenant_id)
+        & (LeadEvent.lead_id == lead.id)
+        & (LeadEvent.action == "merged")
+    )
+    return [source for entry in entries for source in (entry.changes.get("merged_lead_ids") or [[], []])[1]]
+
+
 @transaction
-def delete_lead(caller: Principal, lead_id: str) -> Lead:
-    """Erase the lead with its tags and history (right to erasure: nothing personal remains)."""
-    lead = find_lead(caller, lead_id)
+def delete_lead(caller: Principal, lead_id: str, *, if_match: Sequence[str] | None = None) -> Lead:
+    """Erase the lead with its tags and history (right to erasure: nothing personal remains),
+    and the audit values of every lead merged into it, whose data it carried."""
+    quotas.lock(caller.tenant_id, caller.environment)
+    lead = find_lead(caller, lead_id, lock=True)
+    check_precondition(lead, if_match)
+    erased = [lead.id, *merged_into(lead)]
     for model in (LeadTag, LeadEvent):
         model.delete().where((model.tenant_id == lead.tenant_id) & (model.lead_id == lead.id)).execute()
     Lead.delete().where((Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)).execute()
+    CaptureSubmission.delete().where(
+        (CaptureSubmission.tenant_id == lead.tenant_id) & CaptureSubmission.lead_id.in_(erased)
+    ).execute()
     quotas.adjust(lead.tenant_id, lead.environment, -1)
     duplicates.forget(lead.tenant_id, [lead.id])
     idempotency.forget_resources(lead.tenant_id, [lead.id])
     # The audit trail keeps who did what and when, but not the erased lead's values.
-    audit.erase_values(lead.tenant_id, "lead", lead.id)
+    audit.erase_values(lead.tenant_id, "lead", *erased)
     audit.record(caller, "lead.deleted", "lead", lead.id)
     return lead

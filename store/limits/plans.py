@@ -74,16 +74,15 @@ def _count_leads(tenant_id: str, environment: str) -> int:
     return lead_counts.current(tenant_id, environment)
 
 
-def check_lead_quota(caller: Principal, adding: int = 1) -> None:
-    """Raise `QuotaExceeded` if ``adding`` more leads would cross the plan's quota.
+def reserve_leads(caller: Principal, adding: int = 1) -> None:
+    """Count ``adding`` new leads against the plan's quota, or raise `QuotaExceeded`.
 
-    Call inside the writing transaction (SQLite's IMMEDIATE lock serialises writers, so the
-    count cannot be overtaken there; on PostgreSQL two racing creates may overshoot by one).
+    Call inside the transaction that inserts them: the check and the increment are one
+    conditional UPDATE of the counter row (`lead_counts.reserve`), so concurrent creates on
+    PostgreSQL cannot overshoot, and a rolled-back create gives its room back.
     """
     quota = LEAD_QUOTAS.get(caller.plan)
-    if quota is None:
-        return
-    if _count_leads(caller.tenant_id, caller.environment) + adding > quota:
+    if not lead_counts.reserve(caller.tenant_id, caller.environment, adding, quota):
         raise QuotaExceeded(
             f"The {caller.plan} plan allows {quota} leads per environment; upgrade to add more"
         )

@@ -1,17 +1,55 @@
 """The per-tenant, per-environment lead counter behind plan quotas and ``GET /v1/tenant``.
 
-Every path that inserts or deletes lead rows calls `adjust` inside its own transaction, so
-the counter commits or rolls back with the rows. On PostgreSQL the upsert locks the counter
-row until commit, which serialises one tenant's lead writes per environment for the few
-milliseconds a create takes; SQLite serialises all writers anyway.
+Every path that inserts or deletes lead rows changes the counter inside its own transaction,
+so the counter commits or rolls back with the rows. Creating leads goes through `reserve`: one
+conditional ``UPDATE ... SET count = count + n WHERE count + n <= quota``, which checks and
+takes the room in the same statement. On PostgreSQL that UPDATE locks the counter row and
+re-reads it after any concurrent writer commits, so racing creates can never overshoot the
+quota (a separate read-then-write could: 30 concurrent creates at 995/1000 once ended at
+1,002). SQLite serialises all writers anyway.
+
+Lock order: a transaction that locks the counter row and lead rows takes the counter first
+(`lock`, then `store.leads` row locks), so a delete, a merge, an upsert and an import batch can
+never wait on each other in a cycle.
 """
 
 from __future__ import annotations
 
+import peewee
+
+from store.db import is_postgres, locked
 from store.models import LeadCount
 
 
+def _row(tenant_id: str, environment: str) -> peewee.Expression:
+    return (LeadCount.tenant_id == tenant_id) & (LeadCount.environment == environment)
+
+
+def _ensure(tenant_id: str, environment: str) -> None:
+    LeadCount.insert(tenant_id=tenant_id, environment=environment, count=0).on_conflict_ignore().execute()
+
+
+def lock(tenant_id: str, environment: str) -> None:
+    """Hold the counter row until the transaction ends (PostgreSQL; SQLite holds everything)."""
+    _ensure(tenant_id, environment)
+    if is_postgres():
+        locked(LeadCount.select(LeadCount.count).where(_row(tenant_id, environment))).execute()
+
+
+def reserve(tenant_id: str, environment: str, adding: int, quota: int | None) -> bool:
+    """Count ``adding`` new leads if they fit under ``quota`` (None: no cap); False if not."""
+    if adding <= 0:
+        return True
+    _ensure(tenant_id, environment)
+    condition = _row(tenant_id, environment)
+    if quota is not None:
+        condition &= LeadCount.count + adding <= quota
+    updated = LeadCount.update(count=LeadCount.count + adding).where(condition).execute()
+    return bool(updated)
+
+
 def adjust(tenant_id: str, environment: str, delta: int) -> None:
+    """Move the counter by ``delta`` without a quota (removals: deletes and merges)."""
     if delta == 0:
         return
     (
@@ -25,9 +63,5 @@ def adjust(tenant_id: str, environment: str, delta: int) -> None:
 
 
 def current(tenant_id: str, environment: str) -> int:
-    row = (
-        LeadCount.select(LeadCount.count)
-        .where((LeadCount.tenant_id == tenant_id) & (LeadCount.environment == environment))
-        .first()
-    )
+    row = LeadCount.select(LeadCount.count).where(_row(tenant_id, environment)).first()
     return int(row.count) if row is not None else 0

@@ -17,7 +17,7 @@ def lead_row(tenant_id: str, **values: Any) -> dict[str, Any]:
     row.update(
         tenant_id=tenant_id, id=new_id(), environment="live", email="a@example.com",
         email_normalized="a@example.com", first_name="A", last_name="B", source="import", status="new",
-        score=7, custom_fields={"k": [1, "ü"]}, tags=["x"], created_at=now, updated_at=now,
+        score=7, custom_fields={"k": [1, "ü"]}, tags=["x"], created_at=now, updated_at=now, version=1,
     )  # fmt: skip
     row.update(values)
     return row
