@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from store.webhooks.config import DEFAULT_RETRY_DELAYS
 
 DEV_SECRET = "leadpipe-development-secret-do-not-use-in-production"
 
@@ -73,6 +76,14 @@ class Settings:
     # publishable key; None = off. Humans fill forms slowly; bots do not.
     capture_rate_per_ip: tuple[int, int] | None = (20, 5)
     capture_rate_per_key: tuple[int, int] | None = (600, 60)
+    # Events stay in the feed (and finished deliveries in the log) this many days.
+    event_retention_days: int = 30
+    # Seconds to wait after each failed webhook attempt (jittered +-10 %); the default spans ~4 days.
+    webhook_retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS
+    # Non-global networks webhooks may reach anyway (CIDRs), e.g. 127.0.0.0/8 in development.
+    webhook_allow_networks: tuple[str, ...] = ()
+    # Deliveries in flight at once per endpoint, across all workers.
+    webhook_max_in_flight: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +138,10 @@ class Settings:
             rate_limit_plans=_rate_plans(env),
             capture_rate_per_ip=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_IP", cls.capture_rate_per_ip),
             capture_rate_per_key=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_KEY", cls.capture_rate_per_key),
+            event_retention_days=_int(env, "LEADPIPE_EVENT_RETENTION_DAYS", cls.event_retention_days, 1, 3650),
+            webhook_retry_delays=_delays(env),
+            webhook_allow_networks=_networks(env),
+            webhook_max_in_flight=_int(env, "LEADPIPE_WEBHOOK_MAX_IN_FLIGHT", cls.webhook_max_in_flight, 1, 100),
         )
 
 
@@ -165,3 +180,28 @@ def _rate_plans(env: Mapping[str, str]) -> tuple[tuple[str, int, int], ...]:
             raise ConfigError(f"LEADPIPE_RATE_LIMITS: unknown plan {plan!r}")
         plans.append((plan.strip(), *_parse_pair("LEADPIPE_RATE_LIMITS", pair)))
     return tuple(plans)
+
+
+def _delays(env: Mapping[str, str]) -> tuple[int, ...]:
+    """``LEADPIPE_WEBHOOK_RETRY_DELAYS="5,300,1800"``: 1-50 waits of 0 s to 7 days each."""
+    raw = env.get("LEADPIPE_WEBHOOK_RETRY_DELAYS", "").strip()
+    if not raw:
+        return DEFAULT_RETRY_DELAYS
+    try:
+        delays = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"LEADPIPE_WEBHOOK_RETRY_DELAYS must be comma-separated seconds, got {raw!r}") from exc
+    if not 1 <= len(delays) <= 50 or any(not 0 <= d <= 7 * 86400 for d in delays):
+        raise ConfigError("LEADPIPE_WEBHOOK_RETRY_DELAYS needs 1-50 delays, each 0-604800 seconds")
+    return delays
+
+
+def _networks(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``LEADPIPE_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8,::1/128"``: validated CIDRs."""
+    found = []
+    for part in filter(None, (p.strip() for p in env.get("LEADPIPE_WEBHOOK_ALLOW_NETWORKS", "").split(","))):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(f"LEADPIPE_WEBHOOK_ALLOW_NETWORKS: {part!r} is not a CIDR network") from exc
+    return tuple(found)

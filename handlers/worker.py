@@ -18,13 +18,14 @@ import time
 import uuid
 
 from store import jobs
+from store.events import retention
 from store.errors import StoreError
 from store.models import Job
 
 log = logging.getLogger("leadpipe.worker")
 
 # Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
-JOB_MODULES: tuple[str, ...] = ("store.duplicates", "store.lead_imports")
+JOB_MODULES: tuple[str, ...] = ("store.duplicates", "store.lead_imports", "store.webhooks.delivery")
 
 IDLE_POLL_SECONDS = 1.0
 BATCH = 10
@@ -93,6 +94,7 @@ class Worker:
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
                     jobs.purge_finished(FINISHED_JOB_RETENTION)
+                    retention.purge_all_expired()  # events past LEADPIPE_EVENT_RETENTION_DAYS
                 busy = self.run_once(tenant_id=tenant_id)
             except StoreError as exc:  # database briefly unavailable: back off, keep going
                 log.warning("worker %s could not claim jobs: %s", self.worker_id, exc.message)

@@ -24,6 +24,7 @@ import peewee
 from store import audit, duplicates, lead_counts, leads
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, ValidationFailed
+from store.events import emit as events
 from store.lead_rules import normalize_email
 from store.models import Lead, LeadDuplicate, LeadEvent, LeadTag, utcnow
 from store.pagination import CursorCodec, PageResult
@@ -99,7 +100,9 @@ def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
     for source_id in ids:  # the audit trail says where each removed lead went
         audit.record(caller, "lead.merged_into", "lead", source_id, {"merged_into": [None, target.id]})
     duplicates.enqueue_detection(target)
-    return Lead.get((Lead.tenant_id == target.tenant_id) & (Lead.id == target.id))
+    merged = Lead.get((Lead.tenant_id == target.tenant_id) & (Lead.id == target.id))
+    events.emit(events.LEAD_MERGED, merged, changes=changes, extra={"mergedLeadIds": ids})
+    return merged
 
 
 def find_by_email(caller: Principal, email: str) -> Lead | None:

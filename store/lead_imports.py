@@ -21,6 +21,7 @@ from typing import Any
 from store import import_files, jobs, lead_csv, lead_import
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, NotFound
+from store.events import emit as events
 from store.models import Job, LeadImport, utcnow
 from store.principals import Principal
 
@@ -79,10 +80,12 @@ def _end(
     }  # fmt: skip
     if found:
         values.update({LeadImport.errors: found, LeadImport.error_count: len(found)})
-    LeadImport.update(values).where(
+    ended = LeadImport.update(values).where(
         record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING)
     ).execute()
     import_files.delete(record.tenant_id, record.id)
+    if ended:  # import.completed / import.failed, once
+        events.emit(f"import.{status}", LeadImport.get(record_key(record.tenant_id, record.id)))
 
 
 Numbered = tuple[int, dict[str, Any] | list[FieldError]]

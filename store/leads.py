@@ -9,6 +9,7 @@ from typing import Any
 from store import audit, bulk, duplicates, lead_counts
 from store.db import reading, transaction
 from store.errors import NotFound
+from store.events import emit as events
 from store.ids import new_id
 from store.lead_rules import check_fields
 from store.models import Lead, LeadEvent, LeadTag, utcnow
@@ -133,6 +134,7 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
     audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
     # Committed with the leads, so no creation escapes duplicate detection (store/duplicates.py).
     duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
+    events.emit_created(created)  # the outbox: committed with the leads (store/events/emit.py)
     lead_counts.adjust(caller.tenant_id, caller.environment, len(created))
     return created
 
@@ -165,6 +167,7 @@ def update_lead(caller: Principal, lead_id: str, fields: dict[str, Any]) -> Lead
     if "tags" in changes:
         _sync_tags(lead)
     _record(caller, lead, "updated", changes)
+    events.emit(events.LEAD_UPDATED, lead, changes=changes)
     if changes.keys() & duplicates.MATCHED_FIELDS:  # its duplicates may have changed too
         duplicates.enqueue_detection(lead)
     return lead
@@ -182,4 +185,5 @@ def delete_lead(caller: Principal, lead_id: str) -> Lead:
     # The audit trail keeps who did what and when, but not the erased lead's values.
     audit.erase_values(lead.tenant_id, "lead", lead.id)
     audit.record(caller, "lead.deleted", "lead", lead.id)
+    events.emit(events.LEAD_DELETED, lead)  # also erases the lead's earlier events
     return lead
