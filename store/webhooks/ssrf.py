@@ -29,6 +29,15 @@ from store.webhooks.config import IPNetwork
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IANA special-purpose blocks that are not globally reachable, beyond what `ipaddress` flags on
+# every supported Python (documentation, benchmarking, IETF protocol assignments, dummy).
+SPECIAL = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24",
+              "203.0.113.0/24", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20")
+)  # fmt: skip
+GLOBAL_EXCEPTIONS = tuple(ipaddress.ip_network(n) for n in ("192.0.0.9/32", "192.0.0.10/32", "2001:1::1/128",
+                                                            "2001:3::/32", "2001:4:112::/48", "2001:20::/28"))
 MAX_URL_LENGTH = 2048
 
 
@@ -66,6 +75,8 @@ def _class_of(address: Address) -> str | None:
         ("site-local", isinstance(address, ipaddress.IPv6Address) and address.is_site_local),
         ("reserved", address.is_reserved),
         ("private", address.is_private),
+        ("special-purpose", any(address in n for n in SPECIAL if n.version == address.version)
+         and not any(address in n for n in GLOBAL_EXCEPTIONS if n.version == address.version)),
         ("non-global", not address.is_global),
     )
     return next((name for name, hit in checks if hit), None)
@@ -73,7 +84,7 @@ def _class_of(address: Address) -> str | None:
 
 def refusal(address: Address, allow: Sequence[IPNetwork]) -> str | None:
     """None if a webhook may connect to ``address``, else the reason."""
-    candidates = [address, *_embedded(address)]
+    candidates = [*_embedded(address), address]  # the embedded IPv4 gives the clearer reason
     if any(candidate in network for candidate in candidates for network in allow if candidate.version == network.version):
         return None
     for candidate in candidates:
