@@ -25,8 +25,8 @@ from handlers.middleware import RouteLimit
 from handlers.security import principal_of
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
 from store import import_uploads, lead_import, lead_imports
-from store.events import objects
 from store.errors import BadRequest
+from store.events import objects
 from store.lead_import import RowOutcome
 from store.models import LeadImport
 

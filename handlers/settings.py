@@ -138,10 +138,14 @@ class Settings:
             rate_limit_plans=_rate_plans(env),
             capture_rate_per_ip=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_IP", cls.capture_rate_per_ip),
             capture_rate_per_key=_rate_pair(env, "LEADPIPE_CAPTURE_RATE_PER_KEY", cls.capture_rate_per_key),
-            event_retention_days=_int(env, "LEADPIPE_EVENT_RETENTION_DAYS", cls.event_retention_days, 1, 3650),
+            event_retention_days=_int(
+                env, "LEADPIPE_EVENT_RETENTION_DAYS", cls.event_retention_days, 1, 3650
+            ),
             webhook_retry_delays=_delays(env),
             webhook_allow_networks=_networks(env),
-            webhook_max_in_flight=_int(env, "LEADPIPE_WEBHOOK_MAX_IN_FLIGHT", cls.webhook_max_in_flight, 1, 100),
+            webhook_max_in_flight=_int(
+                env, "LEADPIPE_WEBHOOK_MAX_IN_FLIGHT", cls.webhook_max_in_flight, 1, 100
+            ),
         )
 
 
@@ -190,7 +194,9 @@ def _delays(env: Mapping[str, str]) -> tuple[int, ...]:
     try:
         delays = tuple(int(part) for part in raw.split(","))
     except ValueError as exc:
-        raise ConfigError(f"LEADPIPE_WEBHOOK_RETRY_DELAYS must be comma-separated seconds, got {raw!r}") from exc
+        raise ConfigError(
+            f"LEADPIPE_WEBHOOK_RETRY_DELAYS must be comma-separated seconds, got {raw!r}"
+        ) from exc
     if not 1 <= len(delays) <= 50 or any(not 0 <= d <= 7 * 86400 for d in delays):
         raise ConfigError("LEADPIPE_WEBHOOK_RETRY_DELAYS needs 1-50 delays, each 0-604800 seconds")
     return delays

@@ -18,8 +18,8 @@ import time
 import uuid
 
 from store import jobs
-from store.events import retention
 from store.errors import StoreError
+from store.events import retention
 from store.models import Job
 
 log = logging.getLogger("leadpipe.worker")

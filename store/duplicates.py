@@ -26,8 +26,8 @@ from typing import Any
 import peewee
 
 from store import jobs
-from store.events import emit as events
 from store.db import transaction
+from store.events import emit as events
 from store.models import Job, Lead, LeadDuplicate, utcnow
 
 KIND = "dedup"
@@ -170,7 +170,11 @@ def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
     refresh_duplicate_of(tenant_id, [lead_id, *matches, *gone])
     new = [{"leadId": other, "reasons": sorted(matches[other])} for other in matches if other not in known]
     if new:  # only news: a re-run of the job finds the pairs stored and emits nothing
-        events.emit(events.LEAD_DUPLICATE, Lead.get((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)), extra={"duplicates": new})
+        events.emit(
+            events.LEAD_DUPLICATE,
+            Lead.get((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)),
+            extra={"duplicates": new},
+        )
     return {"leadId": lead_id, "matches": len(matches)}
 
 

@@ -80,9 +80,11 @@ def _end(
     }  # fmt: skip
     if found:
         values.update({LeadImport.errors: found, LeadImport.error_count: len(found)})
-    ended = LeadImport.update(values).where(
-        record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING)
-    ).execute()
+    ended = (
+        LeadImport.update(values)
+        .where(record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING))
+        .execute()
+    )
     import_files.delete(record.tenant_id, record.id)
     if ended:  # import.completed / import.failed, once
         events.emit(f"import.{status}", LeadImport.get(record_key(record.tenant_id, record.id)))

@@ -3,7 +3,8 @@
 Every response is checked for server errors, undeclared status codes, content types, headers
 and schema conformance; negative (schema-violating) requests must be rejected, and
 schema-valid ones accepted. Some values are valid only by meaning, which no schema can say: a
-cursor must be one the server issued, a webhook URL one the server accepts (no SSRF target), ``assignedTo`` must name a user of the tenant, a key's
+cursor must be one the server issued, a webhook URL one the server accepts (no SSRF target),
+``assignedTo`` must name a user of the tenant, a key's
 ``expiresAt`` must lie in the future and its scopes must suit its type, and text must be
 storable Unicode (no NUL, no lone surrogates: PostgreSQL cannot hold them). For schema-valid cases
 only, the hook below makes those values meaningful; negative cases keep whatever the fuzzer

@@ -69,7 +69,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with state.lock:
                 state.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
@@ -101,7 +101,9 @@ def deliver(tenant_id: str) -> int:
 
 
 def create_endpoint(client: Any, headers: dict[str, str], url: str, **body: Any) -> dict[str, Any]:
-    response = client.post("/v1/webhook-endpoints", json={"url": url, "events": ["*"], **body}, headers=headers)
+    response = client.post(
+        "/v1/webhook-endpoints", json={"url": url, "events": ["*"], **body}, headers=headers
+    )
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()["data"]
     return data

@@ -12,7 +12,13 @@ from handlers.security import principal_of
 from store.webhooks import endpoints, log
 from store.webhooks.models import WebhookAttempt, WebhookEndpoint
 
-WRITABLE = {"url": "url", "events": "events", "fields": "fields", "description": "description", "enabled": "enabled"}
+WRITABLE = {
+    "url": "url",
+    "events": "events",
+    "fields": "fields",
+    "description": "description",
+    "enabled": "enabled",
+}
 
 
 def _ts(value: Any) -> str | None:
@@ -82,8 +88,12 @@ def create_webhook_endpoint(body: dict[str, Any], token_info: dict[str, Any]) ->
     return idempotent(caller, body, produce)
 
 
-def list_webhook_endpoints(token_info: dict[str, Any], limit: int = 20, cursor: str | None = None) -> envelope.Reply:
-    result = endpoints.list_endpoints(principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors)
+def list_webhook_endpoints(
+    token_info: dict[str, Any], limit: int = 20, cursor: str | None = None
+) -> envelope.Reply:
+    result = endpoints.list_endpoints(
+        principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors
+    )
     return envelope.page([present(e) for e in result.items], limit=limit, next_cursor=result.next_cursor)
 
 
@@ -91,7 +101,9 @@ def get_webhook_endpoint(endpoint_id: str, token_info: dict[str, Any]) -> envelo
     return envelope.ok(present(endpoints.get_endpoint(principal_of(token_info), endpoint_id)))
 
 
-def update_webhook_endpoint(endpoint_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+def update_webhook_endpoint(
+    endpoint_id: str, body: dict[str, Any], token_info: dict[str, Any]
+) -> envelope.Reply:
     values = {WRITABLE[name]: value for name, value in body.items()}
     return envelope.ok(present(endpoints.update_endpoint(principal_of(token_info), endpoint_id, values)))
 
@@ -116,12 +128,21 @@ def list_webhook_deliveries(
     cursor: str | None = None,
 ) -> envelope.Reply:  # fmt: skip
     result = log.list_deliveries(
-        principal_of(token_info), endpoint_id, status=status, limit=limit, cursor=cursor, codec=app_state().cursors
+        principal_of(token_info),
+        endpoint_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        codec=app_state().cursors,
     )
-    return envelope.page([present_delivery(v) for v in result.items], limit=limit, next_cursor=result.next_cursor)
+    return envelope.page(
+        [present_delivery(v) for v in result.items], limit=limit, next_cursor=result.next_cursor
+    )
 
 
-def replay_webhook_events(endpoint_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> envelope.Reply:
+def replay_webhook_events(
+    endpoint_id: str, body: dict[str, Any], token_info: dict[str, Any]
+) -> envelope.Reply:
     since = timestamps.parse(body.get("since"), "since")
     queued = log.replay(principal_of(token_info), endpoint_id, event_ids=body.get("eventIds"), since=since)
     return envelope.ok({"queued": len(queued), "deliveryIds": queued}, 202, "Replay queued")

@@ -29,7 +29,15 @@ LEAD_MERGED, LEAD_DUPLICATE = "lead.merged", "lead.duplicate_detected"
 IMPORT_COMPLETED, IMPORT_FAILED = "import.completed", "import.failed"
 WEBHOOK_TEST = "webhook.test"
 # What an endpoint may subscribe to (``webhook.test`` goes only to the endpoint tested).
-TYPES = (LEAD_CREATED, LEAD_UPDATED, LEAD_DELETED, LEAD_MERGED, LEAD_DUPLICATE, IMPORT_COMPLETED, IMPORT_FAILED)
+TYPES = (
+    LEAD_CREATED,
+    LEAD_UPDATED,
+    LEAD_DELETED,
+    LEAD_MERGED,
+    LEAD_DUPLICATE,
+    IMPORT_COMPLETED,
+    IMPORT_FAILED,
+)
 # Each write also purges the tenant's expired events with this probability (like idempotency
 # records); the worker purges every tenant hourly as well.
 PURGE_PROBABILITY = 0.01
@@ -95,7 +103,9 @@ def emit_created(leads: Sequence[Lead]) -> None:
 def erase(tenant_id: str, resource_id: str) -> int:
     """Blank the personal data of a resource's events (right to erasure); the events stay."""
     blank = {"object": {"id": resource_id, "erased": True}, "previous": None}
-    query = Event.update(data=blank).where((Event.tenant_id == tenant_id) & (Event.resource_id == resource_id))
+    query = Event.update(data=blank).where(
+        (Event.tenant_id == tenant_id) & (Event.resource_id == resource_id)
+    )
     return int(query.execute())
 
 
@@ -107,7 +117,10 @@ def emit_test(tenant_id: str, environment: str, endpoint_id: str) -> dict[str, A
         "environment": environment,
         "type": WEBHOOK_TEST,
         "resource_id": endpoint_id,
-        "data": {"object": {"endpointId": endpoint_id, "message": "A test event from Leadpipe"}, "previous": None},
+        "data": {
+            "object": {"endpointId": endpoint_id, "message": "A test event from Leadpipe"},
+            "previous": None,
+        },
         "created_at": utcnow(),
     }
     bulk.insert_rows(Event, [row])

@@ -64,15 +64,24 @@ def lead_import(record: LeadImport) -> dict[str, Any]:
         "status": record.status,
         "format": "csv",
         "onDuplicate": record.on_duplicate,
-        "progress": {"rowsProcessed": record.rows_done, "bytesProcessed": done, "totalBytes": size,
-                     "percent": percent},
-        "counts": {"created": record.created_count, "updated": record.updated_count,
-                   "failed": record.failed_count},
-        "errors": [{"row": e["row"], "field": camel(e["field"]), "message": e["message"]} for e in record.errors],
+        "progress": {
+            "rowsProcessed": record.rows_done,
+            "bytesProcessed": done,
+            "totalBytes": size,
+            "percent": percent,
+        },
+        "counts": {
+            "created": record.created_count,
+            "updated": record.updated_count,
+            "failed": record.failed_count,
+        },
+        "errors": [
+            {"row": e["row"], "field": camel(e["field"]), "message": e["message"]} for e in record.errors
+        ],
         "errorCount": record.error_count,
         "errorsTruncated": record.error_count > len(record.errors),
         "message": record.message,
         "createdAt": timestamp(record.created_at),
         "startedAt": _ts(record.started_at),
         "finishedAt": _ts(record.finished_at),
-    }  # fmt: skip
+    }

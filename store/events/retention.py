@@ -50,7 +50,6 @@ def purge_expired(tenant_id: str, now: dt.datetime | None = None) -> int:
 def purge_all_expired() -> int:
     """Every tenant's, tenant by tenant (the worker's hourly maintenance)."""
     tenants = [
-        row.tenant_id
-        for row in Event.select(Event.tenant_id).where(Event.created_at < cutoff()).distinct()
+        row.tenant_id for row in Event.select(Event.tenant_id).where(Event.created_at < cutoff()).distinct()
     ]
     return sum(purge_expired(tenant_id) for tenant_id in tenants)

@@ -55,7 +55,12 @@ class Send:
 
 
 def body_of(event: Event) -> str:
-    payload = {"id": event.id, "type": event.type, "timestamp": timestamp(event.created_at), "data": event.data}
+    payload = {
+        "id": event.id,
+        "type": event.type,
+        "timestamp": timestamp(event.created_at),
+        "data": event.data,
+    }
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -73,7 +78,12 @@ def _key(delivery: WebhookDelivery) -> peewee.Expression:
 def _close(delivery: WebhookDelivery, error: str) -> str:
     now = utcnow()
     WebhookDelivery.update(
-        status=FAILED, last_error=error, next_attempt_at=None, sending_until=None, finished_at=now, updated_at=now
+        status=FAILED,
+        last_error=error,
+        next_attempt_at=None,
+        sending_until=None,
+        finished_at=now,
+        updated_at=now,
     ).where(_key(delivery)).execute()
     return FAILED
 
@@ -84,13 +94,19 @@ def _reschedule(delivery: WebhookDelivery, at: dt.datetime, **values: Any) -> No
     WebhookDelivery.update(
         generation=generation, next_attempt_at=at, sending_until=None, updated_at=utcnow(), **values
     ).where(_key(delivery)).execute()
-    jobs.enqueue(delivery.tenant_id, fanout.KIND, {"deliveryId": delivery.id, "generation": generation}, run_at=at)
+    jobs.enqueue(
+        delivery.tenant_id, fanout.KIND, {"deliveryId": delivery.id, "generation": generation}, run_at=at
+    )
 
 
 def _signing_secrets(endpoint: WebhookEndpoint, now: dt.datetime) -> list[str]:
     keys = config.current().secret_keys
     found = [secrets.unseal(keys, endpoint.tenant_id, endpoint.id, endpoint.secret_sealed)]
-    if endpoint.previous_secret_sealed and endpoint.previous_secret_until and endpoint.previous_secret_until > now:
+    if (
+        endpoint.previous_secret_sealed
+        and endpoint.previous_secret_until
+        and endpoint.previous_secret_until > now
+    ):
         found.append(secrets.unseal(keys, endpoint.tenant_id, endpoint.id, endpoint.previous_secret_sealed))
     return found
 
@@ -177,10 +193,16 @@ def finish(send: Send, outcome: transport.Outcome, attempted_at: dt.datetime) ->
         next_at = now + dt.timedelta(seconds=delay) if delay is not None else None
         result = "retry_scheduled" if next_at else FAILED
     WebhookAttempt.create(
-        tenant_id=delivery.tenant_id, id=new_id(), delivery_id=delivery.id, attempted_at=attempted_at,
-        status_code=code, duration_ms=outcome.duration_ms, error=error,
-        response_body=outcome.body[: transport.MAX_BODY] if outcome.body else None, next_attempt_at=next_at,
-    )  # fmt: skip
+        tenant_id=delivery.tenant_id,
+        id=new_id(),
+        delivery_id=delivery.id,
+        attempted_at=attempted_at,
+        status_code=code,
+        duration_ms=outcome.duration_ms,
+        error=error,
+        response_body=outcome.body[: transport.MAX_BODY] if outcome.body else None,
+        next_attempt_at=next_at,
+    )
     if delivery.generation != send.delivery.generation or delivery.status != PENDING:
         return "superseded"  # a replay re-armed it meanwhile: the attempt is logged, the rest is its job's
     values: dict[str, Any] = {"attempt_count": number, "last_status_code": code, "last_error": error}

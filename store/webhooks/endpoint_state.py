@@ -24,9 +24,15 @@ def _key(endpoint: WebhookEndpoint) -> object:
 def system_principal(tenant_id: str, environment: str) -> Principal:
     """The actor of changes the delivery machinery makes on its own."""
     return Principal(
-        tenant_id=tenant_id, plan="", environment=environment, scopes=frozenset(), actor_type="system",
-        actor_id=SYSTEM_ACTOR, api_key_id=None, user_id=None,
-    )  # fmt: skip
+        tenant_id=tenant_id,
+        plan="",
+        environment=environment,
+        scopes=frozenset(),
+        actor_type="system",
+        actor_id=SYSTEM_ACTOR,
+        api_key_id=None,
+        user_id=None,
+    )
 
 
 def disable(endpoint: WebhookEndpoint, reason: str) -> None:
@@ -36,9 +42,12 @@ def disable(endpoint: WebhookEndpoint, reason: str) -> None:
     ).execute()
     caller = system_principal(endpoint.tenant_id, endpoint.environment)
     audit.record(
-        caller, "webhook_endpoint.disabled", "webhook_endpoint", endpoint.id,
+        caller,
+        "webhook_endpoint.disabled",
+        "webhook_endpoint",
+        endpoint.id,
         {"enabled": [True, False], "disabled_reason": [None, reason]},
-    )  # fmt: skip
+    )
 
 
 def recovered(endpoint: WebhookEndpoint) -> None:

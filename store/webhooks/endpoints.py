@@ -47,13 +47,19 @@ def _check(url: str | None, events: list[str] | None, fields: list[str] | None) 
     if events is not None:
         unknown = [t for t in events if t != WILDCARD and t not in TYPES]
         if unknown:
-            problems.append(FieldError("events", f"Unknown event type(s): {', '.join(unknown)}; use {', '.join(TYPES)} or *"))
+            problems.append(
+                FieldError(
+                    "events", f"Unknown event type(s): {', '.join(unknown)}; use {', '.join(TYPES)} or *"
+                )
+            )
     if fields:
         unknown = [f for f in fields if f not in LEAD_FIELDS]
         if unknown:
             problems.append(FieldError("fields", f"Unknown lead field(s): {', '.join(unknown)}"))
         if events is not None and LEAD_UPDATED not in events and WILDCARD not in events:
-            problems.append(FieldError("fields", "Applies to lead.updated only: subscribe to lead.updated (or *)"))
+            problems.append(
+                FieldError("fields", "Applies to lead.updated only: subscribe to lead.updated (or *)")
+            )
     if problems:
         raise ValidationFailed(problems)
 
@@ -76,20 +82,36 @@ def find_endpoint(caller: Principal, endpoint_id: str) -> WebhookEndpoint:
 
 @transaction
 def create_endpoint(
-    caller: Principal, *, url: str, events: list[str], fields: list[str] | None = None,
-    description: str | None = None, enabled: bool = True,
-) -> Issued:  # fmt: skip
+    caller: Principal,
+    *,
+    url: str,
+    events: list[str],
+    fields: list[str] | None = None,
+    description: str | None = None,
+    enabled: bool = True,
+) -> Issued:
     events, fields = list(dict.fromkeys(events)), list(dict.fromkeys(fields)) if fields else None
     _check(url, events, fields)
     secret, endpoint_id, now = secrets.new_secret(), new_id(), utcnow()
     endpoint = WebhookEndpoint.create(
-        tenant_id=caller.tenant_id, id=endpoint_id, environment=caller.environment, url=url, events=events,
-        fields=fields, description=description, enabled=enabled,
+        tenant_id=caller.tenant_id,
+        id=endpoint_id,
+        environment=caller.environment,
+        url=url,
+        events=events,
+        fields=fields,
+        description=description,
+        enabled=enabled,
         secret_sealed=secrets.seal(config.current().secret_keys, caller.tenant_id, endpoint_id, secret),
-        created_at=now, updated_at=now,
-    )  # fmt: skip
-    changes = {"url": [None, _audited_url(url)], "events": [None, events], "fields": [None, fields],
-               "enabled": [None, enabled]}  # fmt: skip
+        created_at=now,
+        updated_at=now,
+    )
+    changes = {
+        "url": [None, _audited_url(url)],
+        "events": [None, events],
+        "fields": [None, fields],
+        "enabled": [None, enabled],
+    }
     audit.record(caller, "webhook_endpoint.created", "webhook_endpoint", endpoint.id, changes)
     return Issued(endpoint, secret)
 
@@ -170,8 +192,12 @@ def rotate_secret(caller: Principal, endpoint_id: str) -> Issued:
     secret, now = secrets.new_secret(), utcnow()
     endpoint.previous_secret_sealed = endpoint.secret_sealed
     endpoint.previous_secret_until = now + ROTATION_OVERLAP
-    endpoint.secret_sealed = secrets.seal(config.current().secret_keys, endpoint.tenant_id, endpoint.id, secret)
+    endpoint.secret_sealed = secrets.seal(
+        config.current().secret_keys, endpoint.tenant_id, endpoint.id, secret
+    )
     endpoint.updated_at = now
     endpoint.save()
-    audit.record(caller, "webhook_endpoint.secret_rotated", "webhook_endpoint", endpoint.id, {"secret": [None, None]})
+    audit.record(
+        caller, "webhook_endpoint.secret_rotated", "webhook_endpoint", endpoint.id, {"secret": [None, None]}
+    )
     return Issued(endpoint, secret)

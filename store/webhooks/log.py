@@ -38,7 +38,13 @@ class DeliveryView:
 
 @reading
 def list_deliveries(
-    caller: Principal, endpoint_id: str, *, status: str | None, limit: int, cursor: str | None, codec: CursorCodec
+    caller: Principal,
+    endpoint_id: str,
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    codec: CursorCodec,
 ) -> PageResult[DeliveryView]:
     """Newest first, each with its attempts (oldest first) and its event's type."""
     endpoint = find_endpoint(caller, endpoint_id)
@@ -68,10 +74,16 @@ def _views(tenant_id: str, deliveries: list[WebhookDelivery]) -> list[DeliveryVi
         ):
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
     event_ids = [d.event_id for d in deliveries]
-    types = {
-        e.id: e.type
-        for e in Event.select(Event.id, Event.type).where((Event.tenant_id == tenant_id) & Event.id.in_(event_ids))
-    } if event_ids else {}  # fmt: skip
+    types = (
+        {
+            e.id: e.type
+            for e in Event.select(Event.id, Event.type).where(
+                (Event.tenant_id == tenant_id) & Event.id.in_(event_ids)
+            )
+        }
+        if event_ids
+        else {}
+    )
     return [DeliveryView(d, types.get(d.event_id), attempts.get(d.id, [])) for d in deliveries]
 
 
@@ -83,14 +95,18 @@ def _replayable(endpoint: WebhookEndpoint, event: Event) -> bool:
 
 def _arm(endpoint: WebhookEndpoint, events: Sequence[Event]) -> list[str]:
     """Queue a delivery of each event to the endpoint; returns the delivery ids queued."""
-    existing = {
-        d.event_id: d
-        for d in WebhookDelivery.select().where(
-            (WebhookDelivery.tenant_id == endpoint.tenant_id)
-            & (WebhookDelivery.endpoint_id == endpoint.id)
-            & WebhookDelivery.event_id.in_([e.id for e in events])
-        )
-    } if events else {}  # fmt: skip
+    existing = (
+        {
+            d.event_id: d
+            for d in WebhookDelivery.select().where(
+                (WebhookDelivery.tenant_id == endpoint.tenant_id)
+                & (WebhookDelivery.endpoint_id == endpoint.id)
+                & WebhookDelivery.event_id.in_([e.id for e in events])
+            )
+        }
+        if events
+        else {}
+    )
     fresh, queued, now = [], [], utcnow()
     for event in events:
         delivery = existing.get(event.id)
@@ -99,10 +115,18 @@ def _arm(endpoint: WebhookEndpoint, events: Sequence[Event]) -> list[str]:
         elif delivery.status != fanout.PENDING:
             generation = delivery.generation + 1
             WebhookDelivery.update(
-                status=fanout.PENDING, generation=generation, next_attempt_at=now, finished_at=None,
-                sending_until=None, updated_at=now,
-            ).where((WebhookDelivery.tenant_id == endpoint.tenant_id) & (WebhookDelivery.id == delivery.id)).execute()  # fmt: skip
-            jobs.enqueue(endpoint.tenant_id, fanout.KIND, {"deliveryId": delivery.id, "generation": generation})
+                status=fanout.PENDING,
+                generation=generation,
+                next_attempt_at=now,
+                finished_at=None,
+                sending_until=None,
+                updated_at=now,
+            ).where(
+                (WebhookDelivery.tenant_id == endpoint.tenant_id) & (WebhookDelivery.id == delivery.id)
+            ).execute()
+            jobs.enqueue(
+                endpoint.tenant_id, fanout.KIND, {"deliveryId": delivery.id, "generation": generation}
+            )
             queued.append(delivery.id)
     fanout.queue(endpoint.tenant_id, fresh)
     return queued + [row["id"] for row in fresh]
@@ -117,7 +141,11 @@ def _enabled(caller: Principal, endpoint_id: str) -> WebhookEndpoint:
 
 @transaction
 def replay(
-    caller: Principal, endpoint_id: str, *, event_ids: list[str] | None = None, since: dt.datetime | None = None
+    caller: Principal,
+    endpoint_id: str,
+    *,
+    event_ids: list[str] | None = None,
+    since: dt.datetime | None = None,
 ) -> list[str]:
     """Deliver the named events again, or every subscribed event since a time (oldest first,
     at most `MAX_REPLAY`). Another tenant's or environment's event is 404."""
@@ -156,5 +184,7 @@ def send_test(caller: Principal, endpoint_id: str) -> DeliveryView:
     event = emit.emit_test(endpoint.tenant_id, endpoint.environment, endpoint.id)
     row = fanout.delivery_row(endpoint, event["id"])
     fanout.queue(endpoint.tenant_id, [row])
-    delivery = WebhookDelivery.get((WebhookDelivery.tenant_id == endpoint.tenant_id) & (WebhookDelivery.id == row["id"]))
+    delivery = WebhookDelivery.get(
+        (WebhookDelivery.tenant_id == endpoint.tenant_id) & (WebhookDelivery.id == row["id"])
+    )
     return _views(endpoint.tenant_id, [delivery])[0]

@@ -33,11 +33,30 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # every supported Python (documentation, benchmarking, IETF protocol assignments, dummy).
 SPECIAL = tuple(
     ipaddress.ip_network(n)
-    for n in ("192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24",
-              "203.0.113.0/24", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20")
-)  # fmt: skip
-GLOBAL_EXCEPTIONS = tuple(ipaddress.ip_network(n) for n in ("192.0.0.9/32", "192.0.0.10/32", "2001:1::1/128",
-                                                            "2001:3::/32", "2001:4:112::/48", "2001:20::/28"))
+    for n in (
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+    )
+)
+GLOBAL_EXCEPTIONS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "192.0.0.9/32",
+        "192.0.0.10/32",
+        "2001:1::1/128",
+        "2001:3::/32",
+        "2001:4:112::/48",
+        "2001:20::/28",
+    )
+)
 MAX_URL_LENGTH = 2048
 
 
@@ -71,12 +90,18 @@ def _class_of(address: Address) -> str | None:
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("CGNAT (shared)", address in ipaddress.ip_network("100.64.0.0/10")),
-        ("unique-local", isinstance(address, ipaddress.IPv6Address) and address in ipaddress.ip_network("fc00::/7")),
+        (
+            "unique-local",
+            isinstance(address, ipaddress.IPv6Address) and address in ipaddress.ip_network("fc00::/7"),
+        ),
         ("site-local", isinstance(address, ipaddress.IPv6Address) and address.is_site_local),
         ("reserved", address.is_reserved),
         ("private", address.is_private),
-        ("special-purpose", any(address in n for n in SPECIAL if n.version == address.version)
-         and not any(address in n for n in GLOBAL_EXCEPTIONS if n.version == address.version)),
+        (
+            "special-purpose",
+            any(address in n for n in SPECIAL if n.version == address.version)
+            and not any(address in n for n in GLOBAL_EXCEPTIONS if n.version == address.version),
+        ),
         ("non-global", not address.is_global),
     )
     return next((name for name, hit in checks if hit), None)
@@ -85,7 +110,12 @@ def _class_of(address: Address) -> str | None:
 def refusal(address: Address, allow: Sequence[IPNetwork]) -> str | None:
     """None if a webhook may connect to ``address``, else the reason."""
     candidates = [*_embedded(address), address]  # the embedded IPv4 gives the clearer reason
-    if any(candidate in network for candidate in candidates for network in allow if candidate.version == network.version):
+    if any(
+        candidate in network
+        for candidate in candidates
+        for network in allow
+        if candidate.version == network.version
+    ):
         return None
     for candidate in candidates:
         reason = _class_of(candidate)
@@ -117,11 +147,15 @@ def _literal(host: str) -> Address | None:
 
 def check_url(url: str, *, production: bool, allow: Sequence[IPNetwork]) -> list[FieldError]:
     """Problems with ``url`` as a webhook destination (empty: acceptable)."""
+
     def bad(message: str) -> list[FieldError]:
         return [FieldError("url", message)]
 
     if len(url) > MAX_URL_LENGTH or not url.isascii() or any(c <= " " or c == "\x7f" for c in url):
-        return bad(f"Must be an ASCII URL of at most {MAX_URL_LENGTH} characters without spaces (IDN hosts in xn-- form)")
+        return bad(
+            f"Must be an ASCII URL of at most {MAX_URL_LENGTH} characters without spaces"
+            " (IDN hosts in xn-- form)"
+        )
     parts = urlsplit(url)
     schemes = ("https",) if production else ("https", "http")
     if parts.scheme not in schemes:

@@ -5,25 +5,40 @@ to that IP address: the URL carries the address, ``Host`` the original host, and
 TLS SNI and certificate check use the host name (httpx's ``sni_hostname``). No redirect is
 followed (a 3xx is a failure), proxies from the environment are ignored, the connection must
 open within 5 s and the whole exchange end within 15 s (a hard deadline, not per read). Only
-the first 1 KB of the response body is read and kept.
+the first 1 KB of the response body is read and kept. No connection is reused between
+deliveries: a pooled connection is keyed by address, and two host names on one address must
+each get their own TLS handshake (SNI and certificate check).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-import anyio
 import httpx
 
 from store.webhooks import ssrf
 from store.webhooks.config import WebhookConfig
 
 MAX_BODY = 1024
+
+
+_local = threading.local()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop, kept for the thread's life: ``asyncio.run`` per delivery
+    (a loop built and torn down each time) cost more than the HTTP exchange itself."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _local.loop = asyncio.new_event_loop()
+    return loop
 
 
 @functools.cache
@@ -65,7 +80,7 @@ async def _post(url: str, body: bytes, headers: dict[str, str], sni: str, config
     async with httpx.AsyncClient(
         transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
     ) as client:
-        with anyio.fail_after(config.total_timeout):
+        async with asyncio.timeout(config.total_timeout):
             request = client.build_request("POST", url, content=body, headers=headers, extensions=extensions)
             response = await client.send(request, stream=True)
             try:
@@ -99,7 +114,7 @@ def post(url: str, body: bytes, headers: dict[str, str], config: WebhookConfig) 
         return failed(str(exc))
     target, host_header, sni = _target(url, addresses[0])
     try:
-        return anyio.run(_post, target, body, {**headers, "Host": host_header}, sni, config)
+        return _loop().run_until_complete(_post(target, body, {**headers, "Host": host_header}, sni, config))
     except TimeoutError:
         return failed(f"Timed out (the exchange must end within {config.total_timeout:g} s)")
     except httpx.ConnectTimeout:

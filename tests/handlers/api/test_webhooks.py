@@ -21,8 +21,12 @@ def new_lead(client: TestClient, headers: dict[str, str], **fields: Any) -> dict
     return data
 
 
-def deliveries(client: TestClient, tenant: SeededTenant, endpoint_id: str, **params: Any) -> list[dict[str, Any]]:
-    response = client.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries", params=params, headers=tenant.headers)
+def deliveries(
+    client: TestClient, tenant: SeededTenant, endpoint_id: str, **params: Any
+) -> list[dict[str, Any]]:
+    response = client.get(
+        f"/v1/webhook-endpoints/{endpoint_id}/deliveries", params=params, headers=tenant.headers
+    )
     data: list[dict[str, Any]] = assert_ok(response)
     return data
 
@@ -38,14 +42,22 @@ def test_deliveries_follow_standard_webhooks_and_verify(client: TestClient, tena
         assert not rx.rejects(endpoint["secret"])
     events = assert_ok(client.get("/v1/events", params={"resourceId": lead["id"]}, headers=tenant.headers))
     by_id = {e["id"]: e for e in events}
-    received = [r for r in rx.received if r.payload["type"].startswith("lead.") and r.payload["data"]["object"]["id"] == lead["id"]]
+    received = [
+        r
+        for r in rx.received
+        if r.payload["type"].startswith("lead.") and r.payload["data"]["object"]["id"] == lead["id"]
+    ]
     assert len(received) == 2
     for request in received:
         body = request.payload
         assert set(body) == {"id", "type", "timestamp", "data"}
         event = by_id[request.headers["webhook-id"]]  # webhook-id is the event id
         assert (body["id"], body["type"], body["timestamp"], body["data"]) == (
-            event["id"], event["type"], event["createdAt"], event["data"])  # fmt: skip
+            event["id"],
+            event["type"],
+            event["createdAt"],
+            event["data"],
+        )
         assert request.headers["content-type"] == "application/json"
         assert request.headers["webhook-signature"].startswith("v1,")
         assert request.headers["webhook-timestamp"].isdigit()
@@ -59,7 +71,9 @@ def test_after_a_rotation_deliveries_carry_both_signatures_for_24_hours(
 ) -> None:
     with receiver() as rx:
         endpoint = create_endpoint(client, tenant.headers, rx.url)
-        rotated = assert_ok(client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=tenant.headers))
+        rotated = assert_ok(
+            client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=tenant.headers)
+        )
         assert rotated["secret"] != endpoint["secret"] and rotated["previousSecretExpiresAt"]
         new_lead(client, tenant.headers)
         deliver(tenant.id)
@@ -107,8 +121,11 @@ def test_a_dead_letter_is_visible_and_replayable(client: TestClient, tenant: See
         [dead] = deliveries(client, tenant, endpoint["id"], status="failed")
         assert (dead["attemptCount"], dead["nextAttemptAt"], dead["lastStatusCode"]) == (4, None, 500)
         assert deliveries(client, tenant, endpoint["id"], status="pending") == []
-        replay = client.post(f"/v1/webhook-endpoints/{endpoint['id']}/replay", json={"eventIds": [dead["eventId"]]},
-                             headers=tenant.headers)  # fmt: skip
+        replay = client.post(
+            f"/v1/webhook-endpoints/{endpoint['id']}/replay",
+            json={"eventIds": [dead["eventId"]]},
+            headers=tenant.headers,
+        )
         assert assert_ok(replay, 202) == {"queued": 1, "deliveryIds": [dead["id"]]}
         deliver(tenant.id)
     [again] = deliveries(client, tenant, endpoint["id"])
@@ -140,26 +157,40 @@ def test_410_gone_disables_the_endpoint_with_an_audit_event(client: TestClient, 
         assert state["enabled"] is False and "410" in state["disabledReason"] and state["disabledAt"]
         [delivery] = deliveries(client, tenant, endpoint["id"])
         assert delivery["status"] == "failed"
-        audit = AuditEvent.get((AuditEvent.tenant_id == tenant.id) & (AuditEvent.action == "webhook_endpoint.disabled"))
+        audit = AuditEvent.get(
+            (AuditEvent.tenant_id == tenant.id) & (AuditEvent.action == "webhook_endpoint.disabled")
+        )
         assert (audit.actor_type, audit.resource_id) == ("system", endpoint["id"])
         # While disabled: nothing is sent, the feed still has everything.
         missed = new_lead(client, tenant.headers)
         deliver(tenant.id)
         assert len(rx.received) == 1
-        assert_error(client.post(f"/v1/webhook-endpoints/{endpoint['id']}/test", headers=tenant.headers), 409, "conflict")
+        assert_error(
+            client.post(f"/v1/webhook-endpoints/{endpoint['id']}/test", headers=tenant.headers),
+            409,
+            "conflict",
+        )
         # Re-enable and replay to catch up.
-        enabled = assert_ok(client.patch(f"/v1/webhook-endpoints/{endpoint['id']}", json={"enabled": True},
-                                         headers=tenant.headers))  # fmt: skip
+        enabled = assert_ok(
+            client.patch(
+                f"/v1/webhook-endpoints/{endpoint['id']}", json={"enabled": True}, headers=tenant.headers
+            )
+        )
         assert enabled["enabled"] is True and enabled["disabledReason"] is None
-        replay = client.post(f"/v1/webhook-endpoints/{endpoint['id']}/replay", json={"since": "2000-01-01T00:00:00Z"},
-                             headers=tenant.headers)  # fmt: skip
+        replay = client.post(
+            f"/v1/webhook-endpoints/{endpoint['id']}/replay",
+            json={"since": "2000-01-01T00:00:00Z"},
+            headers=tenant.headers,
+        )
         assert assert_ok(replay, 202)["queued"] == 2
         deliver(tenant.id)
     resent = {r.payload["data"]["object"]["id"] for r in rx.received[1:]}
     assert missed["id"] in resent and len(rx.received) == 3
 
 
-def test_an_endpoint_failing_for_5_days_is_disabled_never_deleted(client: TestClient, tenant: SeededTenant) -> None:
+def test_an_endpoint_failing_for_5_days_is_disabled_never_deleted(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     with receiver() as rx:
         rx.script += [(503, {}, b"")] * 10
         endpoint = create_endpoint(client, tenant.headers, rx.url)
@@ -171,9 +202,12 @@ def test_an_endpoint_failing_for_5_days_is_disabled_never_deleted(client: TestCl
     state = assert_ok(client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers))
     assert state["enabled"] is False and "5 days" in state["disabledReason"]
     assert len(rx.received) == 1
-    assert AuditEvent.select().where(
-        (AuditEvent.tenant_id == tenant.id) & (AuditEvent.action == "webhook_endpoint.disabled")
-    ).count() == 1
+    assert (
+        AuditEvent.select()
+        .where((AuditEvent.tenant_id == tenant.id) & (AuditEvent.action == "webhook_endpoint.disabled"))
+        .count()
+        == 1
+    )
 
 
 def test_a_success_resets_the_failure_streak(client: TestClient, tenant: SeededTenant) -> None:
@@ -182,7 +216,9 @@ def test_a_success_resets_the_failure_streak(client: TestClient, tenant: SeededT
         endpoint = create_endpoint(client, tenant.headers, rx.url)
         new_lead(client, tenant.headers)
         deliver(tenant.id)
-    row = WebhookEndpoint.get((WebhookEndpoint.tenant_id == tenant.id) & (WebhookEndpoint.id == endpoint["id"]))
+    row = WebhookEndpoint.get(
+        (WebhookEndpoint.tenant_id == tenant.id) & (WebhookEndpoint.id == endpoint["id"])
+    )
     assert row.failing_since is None and row.enabled
 
 
@@ -196,7 +232,9 @@ def test_retry_after_on_429_is_honoured(client: TestClient, tenant: SeededTenant
     [delivery] = deliveries(client, tenant, endpoint["id"])
     assert delivery["status"] == "pending"
     attempt = delivery["attempts"][0]
-    waited = dt.datetime.fromisoformat(attempt["nextAttemptAt"]) - dt.datetime.fromisoformat(attempt["attemptedAt"])
+    waited = dt.datetime.fromisoformat(attempt["nextAttemptAt"]) - dt.datetime.fromisoformat(
+        attempt["attemptedAt"]
+    )
     assert dt.timedelta(seconds=119) <= waited <= dt.timedelta(seconds=121)
     assert delivery["nextAttemptAt"] == attempt["nextAttemptAt"]
 
@@ -207,10 +245,15 @@ def test_the_fields_filter_narrows_lead_updated(client: TestClient, tenant: Seed
         lead = new_lead(client, tenant.headers)
         client.patch(f"/v1/leads/{lead['id']}", json={"score": 50}, headers=tenant.headers)
         client.patch(f"/v1/leads/{lead['id']}", json={"status": "qualified"}, headers=tenant.headers)
-        client.patch(f"/v1/leads/{lead['id']}", json={"status": "unqualified", "score": 1}, headers=tenant.headers)
+        client.patch(
+            f"/v1/leads/{lead['id']}", json={"status": "unqualified", "score": 1}, headers=tenant.headers
+        )
         deliver(tenant.id)
     payloads = rx.payloads()
-    assert [p["data"]["previous"] for p in payloads] == [{"status": "new"}, {"status": "qualified", "score": 50}]
+    assert [p["data"]["previous"] for p in payloads] == [
+        {"status": "new"},
+        {"status": "qualified", "score": 50},
+    ]
     assert {p["type"] for p in payloads} == {"lead.updated"}
 
 
@@ -252,7 +295,9 @@ def test_other_tenants_endpoints_and_events_are_404(
         assert_error(response, 404, "not_found")
     assert assert_ok(client.get("/v1/webhook-endpoints", headers=other_tenant.headers)) == []
     theirs = new_lead(client, other_tenant.headers)
-    [their_event] = assert_ok(client.get("/v1/events", params={"resourceId": theirs["id"]}, headers=other_tenant.headers))
+    [their_event] = assert_ok(
+        client.get("/v1/events", params={"resourceId": theirs["id"]}, headers=other_tenant.headers)
+    )
     replay = client.post(f"{path}/replay", json={"eventIds": [their_event["id"]]}, headers=tenant.headers)
     assert_error(replay, 404, "not_found")
     assert assert_ok(client.get(path, headers=tenant.headers))["enabled"] is True  # untouched
@@ -263,11 +308,22 @@ def test_the_secret_is_shown_once_and_never_rests_in_clear(client: TestClient, t
     secret = endpoint["secret"]
     shown = assert_ok(client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers))
     assert "secret" not in shown and shown["url"] == "https://hooks.example.com/b?token=abc"
-    assert all("secret" not in e for e in assert_ok(client.get("/v1/webhook-endpoints", headers=tenant.headers)))
-    rotated = assert_ok(client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=tenant.headers))
-    row = WebhookEndpoint.get((WebhookEndpoint.tenant_id == tenant.id) & (WebhookEndpoint.id == endpoint["id"]))
+    assert all(
+        "secret" not in e for e in assert_ok(client.get("/v1/webhook-endpoints", headers=tenant.headers))
+    )
+    rotated = assert_ok(
+        client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=tenant.headers)
+    )
+    row = WebhookEndpoint.get(
+        (WebhookEndpoint.tenant_id == tenant.id) & (WebhookEndpoint.id == endpoint["id"])
+    )
     stored = " ".join(str(v) for v in row.__data__.values())
-    for plain in (secret, rotated["secret"], secret.removeprefix("whsec_"), rotated["secret"].removeprefix("whsec_")):
+    for plain in (
+        secret,
+        rotated["secret"],
+        secret.removeprefix("whsec_"),
+        rotated["secret"].removeprefix("whsec_"),
+    ):
         assert plain not in stored
     trail = " ".join(str(a.changes) for a in AuditEvent.select().where(AuditEvent.tenant_id == tenant.id))
     assert secret not in trail and rotated["secret"] not in trail and "token=abc" not in trail
@@ -277,7 +333,9 @@ def test_the_test_event_goes_to_that_endpoint_only(client: TestClient, tenant: S
     with receiver() as rx, receiver() as other:
         endpoint = create_endpoint(client, tenant.headers, rx.url, events=["import.failed"])
         create_endpoint(client, tenant.headers, other.url)
-        queued = assert_ok(client.post(f"/v1/webhook-endpoints/{endpoint['id']}/test", headers=tenant.headers), 202)
+        queued = assert_ok(
+            client.post(f"/v1/webhook-endpoints/{endpoint['id']}/test", headers=tenant.headers), 202
+        )
         assert (queued["status"], queued["eventType"], queued["attempts"]) == ("pending", "webhook.test", [])
         deliver(tenant.id)
     [request] = rx.received
@@ -302,7 +360,9 @@ def test_endpoints_need_admin_webhooks(client: TestClient, tenant: SeededTenant)
     reader = {"X-API-Key": make_key(client, tenant.headers, scopes=["read:leads", "write:leads"])["key"]}
     endpoint = create_endpoint(client, tenant.headers, "https://hooks.example.com/c")
     for response in (
-        client.post("/v1/webhook-endpoints", json={"url": "https://h.example.com", "events": ["*"]}, headers=reader),
+        client.post(
+            "/v1/webhook-endpoints", json={"url": "https://h.example.com", "events": ["*"]}, headers=reader
+        ),
         client.get("/v1/webhook-endpoints", headers=reader),
         client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=reader),
     ):
@@ -310,17 +370,36 @@ def test_endpoints_need_admin_webhooks(client: TestClient, tenant: SeededTenant)
 
 
 def test_crud(client: TestClient, tenant: SeededTenant) -> None:
-    endpoint = create_endpoint(client, tenant.headers, "https://hooks.example.com/d", events=["lead.created"],
-                               description="CRM")  # fmt: skip
+    endpoint = create_endpoint(
+        client, tenant.headers, "https://hooks.example.com/d", events=["lead.created"], description="CRM"
+    )
     path = f"/v1/webhook-endpoints/{endpoint['id']}"
-    changed = assert_ok(client.patch(path, json={"events": ["lead.updated"], "fields": ["status", "assignedTo"],
-                                                 "description": None}, headers=tenant.headers))  # fmt: skip
-    assert (changed["events"], changed["fields"], changed["description"]) == (["lead.updated"], ["status", "assignedTo"], None)
-    assert_error(client.patch(path, json={"events": ["lead.created"]}, headers=tenant.headers), 422, "validation_error", "fields")
+    changed = assert_ok(
+        client.patch(
+            path,
+            json={"events": ["lead.updated"], "fields": ["status", "assignedTo"], "description": None},
+            headers=tenant.headers,
+        )
+    )
+    assert (changed["events"], changed["fields"], changed["description"]) == (
+        ["lead.updated"],
+        ["status", "assignedTo"],
+        None,
+    )
+    assert_error(
+        client.patch(path, json={"events": ["lead.created"]}, headers=tenant.headers),
+        422,
+        "validation_error",
+        "fields",
+    )
     assert_ok(client.delete(path, headers=tenant.headers))
     assert_error(client.get(path, headers=tenant.headers), 404, "not_found")
-    actions = [a.action for a in AuditEvent.select().where(
-        (AuditEvent.tenant_id == tenant.id) & (AuditEvent.resource_id == endpoint["id"])).order_by(AuditEvent.occurred_at)]  # fmt: skip
+    actions = [
+        a.action
+        for a in AuditEvent.select()
+        .where((AuditEvent.tenant_id == tenant.id) & (AuditEvent.resource_id == endpoint["id"]))
+        .order_by(AuditEvent.occurred_at)
+    ]
     assert actions == ["webhook_endpoint.created", "webhook_endpoint.updated", "webhook_endpoint.deleted"]
 
 
@@ -361,11 +440,17 @@ def test_http_is_refused_in_production(client: TestClient, tenant: SeededTenant)
     saved = config.current()
     config.configure(config.WebhookConfig(production=True, secret_keys=saved.secret_keys))
     try:
-        response = client.post("/v1/webhook-endpoints", json={"url": "http://hooks.example.com/", "events": ["*"]},
-                               headers=tenant.headers)  # fmt: skip
+        response = client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "http://hooks.example.com/", "events": ["*"]},
+            headers=tenant.headers,
+        )
         assert_error(response, 422, "validation_error", "url")
-        ok = client.post("/v1/webhook-endpoints", json={"url": "https://hooks.example.com/", "events": ["*"]},
-                         headers=tenant.headers)  # fmt: skip
+        ok = client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://hooks.example.com/", "events": ["*"]},
+            headers=tenant.headers,
+        )
         assert ok.status_code == 201
     finally:
         config.configure(saved)

@@ -18,11 +18,18 @@ from tests.webhook_support import receiver
 
 def _serve(database_url: str, port: int, worker_threads: str) -> subprocess.Popen[str]:
     env = _env(
-        database_url, LEADPIPE_WORKER_THREADS=worker_threads, LEADPIPE_LOG_LEVEL="WARNING",
-        LEADPIPE_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8", LEADPIPE_SECRET_KEY="crash-test-secret-key-0123456789abcdef",
-    )  # fmt: skip
+        database_url,
+        LEADPIPE_WORKER_THREADS=worker_threads,
+        LEADPIPE_LOG_LEVEL="WARNING",
+        LEADPIPE_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8",
+        LEADPIPE_SECRET_KEY="crash-test-secret-key-0123456789abcdef",
+    )
     return subprocess.Popen(
-        [LEADPIPE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+        [LEADPIPE, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
 
 
@@ -47,10 +54,18 @@ def test_a_kill_9_between_commit_and_delivery_still_delivers_after_restart(tmp_p
         try:
             _wait_up(port)
             base = f"http://127.0.0.1:{port}/v1"
-            endpoint = httpx.post(f"{base}/webhook-endpoints", json={"url": rx.url, "events": ["lead.created"]},
-                                  headers=headers, timeout=10).json()["data"]  # fmt: skip
-            lead = httpx.post(f"{base}/leads", json={"email": "crash@example.com", "firstName": "C", "lastName": "K"},
-                              headers=headers, timeout=10)  # fmt: skip
+            endpoint = httpx.post(
+                f"{base}/webhook-endpoints",
+                json={"url": rx.url, "events": ["lead.created"]},
+                headers=headers,
+                timeout=10,
+            ).json()["data"]
+            lead = httpx.post(
+                f"{base}/leads",
+                json={"email": "crash@example.com", "firstName": "C", "lastName": "K"},
+                headers=headers,
+                timeout=10,
+            )
             assert lead.status_code == 201, lead.text
         finally:
             first.send_signal(signal.SIGKILL)

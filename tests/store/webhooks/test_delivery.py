@@ -16,11 +16,15 @@ from tests.conftest import SeededTenant, lead_body
 from tests.webhook_support import create_endpoint, receiver
 
 
-def test_two_workers_deliver_each_event_exactly_once_per_endpoint(client: TestClient, tenant: SeededTenant) -> None:
+def test_two_workers_deliver_each_event_exactly_once_per_endpoint(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     with receiver() as first, receiver() as second:
         create_endpoint(client, tenant.headers, first.url, events=["lead.created"])
         create_endpoint(client, tenant.headers, second.url, events=["lead.created"])
-        created = client.post("/v1/leads/import", json=[lead_body() for _ in range(40)], headers=tenant.headers)
+        created = client.post(
+            "/v1/leads/import", json=[lead_body() for _ in range(40)], headers=tenant.headers
+        )
         assert created.status_code == 200, created.text
         barrier = threading.Barrier(2)
 
@@ -41,7 +45,9 @@ def test_two_workers_deliver_each_event_exactly_once_per_endpoint(client: TestCl
     assert Counter(d.status for d in rows) == {"succeeded": 80}
 
 
-def test_the_in_flight_bound_per_endpoint_defers_the_extra_delivery(client: TestClient, tenant: SeededTenant) -> None:
+def test_the_in_flight_bound_per_endpoint_defers_the_extra_delivery(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     saved = config.current()
     config.configure(config.WebhookConfig(**{**saved.__dict__, "max_in_flight": 1}))
     try:
