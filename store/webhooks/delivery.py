@@ -94,9 +94,8 @@ def _reschedule(delivery: WebhookDelivery, at: dt.datetime, **values: Any) -> No
     WebhookDelivery.update(
         generation=generation, next_attempt_at=at, sending_until=None, updated_at=utcnow(), **values
     ).where(_key(delivery)).execute()
-    jobs.enqueue(
-        delivery.tenant_id, fanout.KIND, {"deliveryId": delivery.id, "generation": generation}, run_at=at
-    )
+    payload = {"deliveryId": delivery.id, "generation": generation}
+    jobs.enqueue(delivery.tenant_id, fanout.KIND, payload, run_at=at, max_attempts=fanout.JOB_ATTEMPTS)
 
 
 def _signing_secrets(endpoint: WebhookEndpoint, now: dt.datetime) -> list[str]:

@@ -18,6 +18,10 @@ from store.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 KIND = "webhook"
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+# A webhook job fails (and is retried by the queue, with backoff up to 10 min) only when the
+# database does; its own HTTP failures are the delivery schedule's. Patient enough for an
+# outage of a couple of hours, so a delivery is not left pending without a job.
+JOB_ATTEMPTS = 20
 WILDCARD = "*"
 
 
@@ -59,7 +63,7 @@ def queue(tenant_id: str, rows: list[dict[str, Any]]) -> None:
     """Insert new deliveries with their jobs (in the caller's transaction)."""
     if rows:
         bulk.insert_rows(WebhookDelivery, rows)
-        jobs.enqueue_many(tenant_id, KIND, [job_payload(row) for row in rows])
+        jobs.enqueue_many(tenant_id, KIND, [job_payload(row) for row in rows], max_attempts=JOB_ATTEMPTS)
 
 
 def fan_out(tenant_id: str, environment: str, events: Sequence[dict[str, Any]]) -> int:

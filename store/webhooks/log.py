@@ -124,9 +124,8 @@ def _arm(endpoint: WebhookEndpoint, events: Sequence[Event]) -> list[str]:
             ).where(
                 (WebhookDelivery.tenant_id == endpoint.tenant_id) & (WebhookDelivery.id == delivery.id)
             ).execute()
-            jobs.enqueue(
-                endpoint.tenant_id, fanout.KIND, {"deliveryId": delivery.id, "generation": generation}
-            )
+            payload = {"deliveryId": delivery.id, "generation": generation}
+            jobs.enqueue(endpoint.tenant_id, fanout.KIND, payload, max_attempts=fanout.JOB_ATTEMPTS)
             queued.append(delivery.id)
     fanout.queue(endpoint.tenant_id, fresh)
     return queued + [row["id"] for row in fresh]
