@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import logging
 import re
 from pathlib import Path
@@ -24,6 +26,7 @@ from handlers.http.validation import VALIDATOR_MAP
 from handlers.settings import Settings
 from store import db
 from store.pagination import CursorCodec
+from store.webhooks import config as webhook_config
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
 SPEC_FILE = "leadpipe.yaml"
@@ -45,6 +48,21 @@ def load_spec() -> dict[str, Any]:
     return spec
 
 
+def configure_store(settings: Settings) -> None:
+    """Hand the settings the background jobs need down to the store (webhook delivery and event
+    retention run in worker threads, outside any request). Called by every entry point."""
+    webhook_config.configure(
+        webhook_config.WebhookConfig(
+            secret_keys=settings.secret_keys,
+            production=settings.production,
+            retry_delays=settings.webhook_retry_delays,
+            allow_networks=tuple(ipaddress.ip_network(n) for n in settings.webhook_allow_networks),
+            max_in_flight=settings.webhook_max_in_flight,
+            event_retention=dt.timedelta(days=settings.event_retention_days),
+        )
+    )
+
+
 def create_app(settings: Settings) -> AsyncApp:
     logging.getLogger("leadpipe").setLevel(settings.log_level)
     # Connexion logs every 4xx at WARNING with the problem's detail; our envelope is the record.
@@ -54,6 +72,7 @@ def create_app(settings: Settings) -> AsyncApp:
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
     db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+    configure_store(settings)
     spec = load_spec()
     limiter = Limiter(settings.rate_limit_url)
     state = AppState(settings=settings, cursors=CursorCodec(settings.secret_keys), limiter=limiter)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from store.webhooks.config import DEFAULT_RETRY_DELAYS
 
 DEV_SECRET = "leadpipe-development-secret-do-not-use-in-production"
 
@@ -77,6 +80,14 @@ class Settings:
     log_format: str = "text"
     # When set, GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: str | None = None
+    # Events stay in the feed (and finished deliveries in the log) this many days.
+    event_retention_days: int = 30
+    # Seconds to wait after each failed webhook attempt (jittered +-10 %); the default spans ~4 days.
+    webhook_retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS
+    # Non-global networks webhooks may reach anyway (CIDRs), e.g. 127.0.0.0/8 in development.
+    webhook_allow_networks: tuple[str, ...] = ()
+    # Deliveries in flight at once per endpoint, across all workers.
+    webhook_max_in_flight: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +146,14 @@ class Settings:
                 env, "LEADPIPE_LOG_FORMAT", "json" if production else "text", ("json", "text")
             ),
             metrics_token=_metrics_token(env),
+            event_retention_days=_int(
+                env, "LEADPIPE_EVENT_RETENTION_DAYS", cls.event_retention_days, 1, 3650
+            ),
+            webhook_retry_delays=_delays(env),
+            webhook_allow_networks=_networks(env),
+            webhook_max_in_flight=_int(
+                env, "LEADPIPE_WEBHOOK_MAX_IN_FLIGHT", cls.webhook_max_in_flight, 1, 100
+            ),
         )
 
 
@@ -187,3 +206,30 @@ def _metrics_token(env: Mapping[str, str]) -> str | None:
     if token and len(token) < 16:
         raise ConfigError("LEADPIPE_METRICS_TOKEN must be at least 16 characters")
     return token or None
+
+
+def _delays(env: Mapping[str, str]) -> tuple[int, ...]:
+    """``LEADPIPE_WEBHOOK_RETRY_DELAYS="5,300,1800"``: 1-50 waits of 0 s to 7 days each."""
+    raw = env.get("LEADPIPE_WEBHOOK_RETRY_DELAYS", "").strip()
+    if not raw:
+        return DEFAULT_RETRY_DELAYS
+    try:
+        delays = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(
+            f"LEADPIPE_WEBHOOK_RETRY_DELAYS must be comma-separated seconds, got {raw!r}"
+        ) from exc
+    if not 1 <= len(delays) <= 50 or any(not 0 <= d <= 7 * 86400 for d in delays):
+        raise ConfigError("LEADPIPE_WEBHOOK_RETRY_DELAYS needs 1-50 delays, each 0-604800 seconds")
+    return delays
+
+
+def _networks(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``LEADPIPE_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8,::1/128"``: validated CIDRs."""
+    found = []
+    for part in filter(None, (p.strip() for p in env.get("LEADPIPE_WEBHOOK_ALLOW_NETWORKS", "").split(","))):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(f"LEADPIPE_WEBHOOK_ALLOW_NETWORKS: {part!r} is not a CIDR network") from exc
+    return tuple(found)

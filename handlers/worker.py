@@ -19,6 +19,7 @@ import uuid
 
 from handlers.http.metrics import job_timer
 from store.errors import StoreError
+from store.events import retention
 from store.jobs import queue as jobs
 from store.models import Job
 
@@ -28,6 +29,7 @@ log = logging.getLogger("leadpipe.worker")
 JOB_MODULES: tuple[str, ...] = (
     "store.duplicates.detection",
     "store.imports.job",
+    "store.webhooks.delivery",
 )
 
 IDLE_POLL_SECONDS = 1.0
@@ -101,6 +103,7 @@ class Worker:
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
                     jobs.purge_finished(FINISHED_JOB_RETENTION)
+                    retention.purge_all_expired()  # events past LEADPIPE_EVENT_RETENTION_DAYS
                 busy = self.run_once(tenant_id=tenant_id)
             except StoreError as exc:  # database briefly unavailable: back off, keep going
                 log.warning("worker %s could not claim jobs: %s", self.worker_id, exc.message)

@@ -83,6 +83,10 @@ def settings(database_url: str) -> Settings:
         # their own app with every real limit (tests/handlers/http/test_rate_limit.py).
         rate_limit_per_ip=None,
         rate_limit_plans=(("pro", 1_000_000, 100_000), ("enterprise", 1_000_000, 100_000)),
+        # Webhook tests deliver to receivers on loopback, and retry at once (the real schedule
+        # spans days; tests/store/webhooks/test_schedule.py covers it).
+        webhook_retry_delays=(0, 0, 0),
+        webhook_allow_networks=("127.0.0.0/8",),
     )
 
 

@@ -3,7 +3,8 @@
 Every response is checked for server errors, undeclared status codes, content types, headers
 and schema conformance; negative (schema-violating) requests must be rejected, and
 schema-valid ones accepted. Some values are valid only by meaning, which no schema can say: a
-cursor must be one the server issued, ``assignedTo`` must name a user of the tenant, a key's
+cursor must be one the server issued, a webhook URL one the server accepts (no SSRF target),
+``assignedTo`` must name a user of the tenant, a key's
 ``expiresAt`` must lie in the future and its scopes must suit its type, and text must be
 storable Unicode (no NUL, no lone surrogates: PostgreSQL cannot hold them). For schema-valid cases
 only, the hook below makes those values meaningful; negative cases keep whatever the fuzzer
@@ -64,6 +65,15 @@ def _make_meaningful(path: str, body: dict[str, Any], tenant: SeededTenant) -> N
         body["assignedTo"] = tenant.owner_id
     if body.get("expiresAt") is not None:
         body["expiresAt"] = "2999-01-01T00:00:00Z"
+    if path in ("/webhook-endpoints", "/webhook-endpoints/{endpointId}"):
+        # A destination must be one the server accepts (https, a host name): SSRF rules are
+        # meaning, not schema (tests/store/webhooks/test_ssrf.py). `fields` needs lead.updated.
+        if "url" in body:
+            body["url"] = "https://hooks.example.com/fuzz"
+        if body.get("fields") and "events" in body:
+            body["events"] = ["lead.updated"]
+        elif body.get("fields"):
+            body.pop("fields")
     if path == "/api-keys":
         field = "permissions" if "permissions" in body else "scopes"
         body.pop("scopes" if field == "permissions" else "permissions", None)

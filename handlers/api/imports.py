@@ -26,6 +26,7 @@ from handlers.http.body_limit import RouteLimit
 from handlers.http.security import principal_of
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
 from store.errors import BadRequest
+from store.events import objects
 from store.imports import job as lead_imports
 from store.imports import rows as lead_import
 from store.imports import upload as import_uploads
@@ -77,37 +78,8 @@ def _results(outcomes: list[RowOutcome]) -> dict[str, Any]:
 
 
 def present(record: LeadImport) -> dict[str, Any]:
-    finished = record.status == lead_imports.COMPLETED
-    percent = (
-        100 if finished else min(99, record.bytes_done * 100 // record.size_bytes) if record.size_bytes else 0
-    )
-    return {
-        "id": record.id,
-        "status": record.status,
-        "format": "csv",
-        "onDuplicate": record.on_duplicate,
-        "progress": {
-            "rowsProcessed": record.rows_done,
-            "bytesProcessed": record.bytes_done,
-            "totalBytes": record.size_bytes,
-            "percent": percent,
-        },
-        "counts": {
-            "created": record.created_count,
-            "updated": record.updated_count,
-            "failed": record.failed_count,
-        },
-        "errors": [
-            {"row": e["row"], "field": presenters.field_path_to_camel(e["field"]), "message": e["message"]}
-            for e in record.errors
-        ],
-        "errorCount": record.error_count,
-        "errorsTruncated": record.error_count > len(record.errors),
-        "message": record.message,
-        "createdAt": envelope.timestamp(record.created_at),
-        "startedAt": envelope.timestamp(record.started_at) if record.started_at else None,
-        "finishedAt": envelope.timestamp(record.finished_at) if record.finished_at else None,
-    }
+    """The API's import, the same one ``import.*`` events carry (`store.events.objects`)."""
+    return objects.lead_import(record)
 
 
 async def import_leads(

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from handlers.http.envelope import timestamp
+from store.events import objects
 from store.keys.api_keys import IssuedKey, key_status
 from store.keys.rotation import previous_secret_expires_at
 from store.models import ApiKey, Lead, LeadEvent
@@ -38,30 +39,8 @@ def _ts(value: Any) -> str | None:
 
 
 def lead(row: Lead) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "tenantId": row.tenant_id,
-        "environment": row.environment,
-        "email": row.email,
-        "firstName": row.first_name,
-        "lastName": row.last_name,
-        "phone": row.phone,
-        "phoneE164": row.phone_e164,
-        "company": row.company,
-        "title": row.title,
-        "industry": row.industry,
-        "message": row.message,
-        "source": row.source,
-        "status": row.status,
-        "score": row.score,
-        "assignedTo": row.assigned_to,
-        "customFields": row.custom_fields,
-        "tags": row.tags,
-        "duplicateOf": row.duplicate_of,
-        "version": row.version,
-        "createdAt": _ts(row.created_at),
-        "updatedAt": _ts(row.updated_at),
-    }
+    """The API's lead, the same one events carry (`store.events.objects`)."""
+    return objects.lead(row)
 
 
 def lead_event(row: LeadEvent) -> dict[str, Any]:

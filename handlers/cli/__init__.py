@@ -20,7 +20,10 @@ from store.tenants import lifecycle as tenants
 
 
 def _open(settings: Settings) -> None:
+    from handlers.app import configure_store  # the app's imports are only needed from here on
+
     db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+    configure_store(settings)
 
 
 def _bootstrap(plan: str = "enterprise") -> None:

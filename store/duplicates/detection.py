@@ -26,6 +26,7 @@ from typing import Any
 import peewee
 
 from store.db import transaction
+from store.events import emit as events
 from store.jobs import queue as jobs
 from store.models import Job, Lead, LeadDuplicate, utcnow
 
@@ -144,7 +145,8 @@ def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
     stale = LeadDuplicate.select(LeadDuplicate.duplicate_id).where(
         (LeadDuplicate.tenant_id == tenant_id) & (LeadDuplicate.lead_id == lead_id)
     )
-    gone = [row.duplicate_id for row in stale if row.duplicate_id not in matches]
+    known = {row.duplicate_id for row in stale}
+    gone = [other for other in known if other not in matches]
     if gone:
         LeadDuplicate.delete().where(
             (LeadDuplicate.tenant_id == tenant_id)
@@ -173,6 +175,13 @@ def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
             preserve=(LeadDuplicate.reasons, LeadDuplicate.detected_at),
         ).execute()
     refresh_duplicate_of(tenant_id, [lead_id, *matches, *gone])
+    new = [{"leadId": other, "reasons": sorted(matches[other])} for other in matches if other not in known]
+    if new:  # only news: a re-run of the job finds the pairs stored and emits nothing
+        events.emit(
+            events.LEAD_DUPLICATE,
+            Lead.get((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)),
+            extra={"duplicates": new},
+        )
     return {"leadId": lead_id, "matches": len(matches)}
 
 

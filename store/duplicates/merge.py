@@ -33,6 +33,7 @@ from store.audit import log as audit
 from store.db import reading, transaction
 from store.duplicates import detection
 from store.errors import Conflict, FieldError, ValidationFailed
+from store.events import emit as events
 from store.idempotency import replays as idempotency
 from store.leads import lifecycle as leads
 from store.leads.rules import normalize_email
@@ -118,7 +119,9 @@ def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
     for source_id in ids:  # the audit trail says where each removed lead went
         audit.record(caller, "lead.merged_into", "lead", source_id, {"merged_into": [None, target.id]})
     detection.enqueue_detection(target)
-    return Lead.get((Lead.tenant_id == target.tenant_id) & (Lead.id == target.id))
+    merged = Lead.get((Lead.tenant_id == target.tenant_id) & (Lead.id == target.id))
+    events.emit(events.LEAD_MERGED, merged, changes=changes, extra={"mergedLeadIds": ids})
+    return merged
 
 
 def find_by_email(caller: Principal, email: str) -> Lead | None:

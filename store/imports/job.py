@@ -21,6 +21,7 @@ from typing import Any
 from store.access.principals import Principal
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, NotFound
+from store.events import emit as events
 from store.imports import chunks, csv_format
 from store.imports import rows as lead_import
 from store.jobs import queue as jobs
@@ -81,10 +82,14 @@ def _end(
     }  # fmt: skip
     if found:
         values.update({LeadImport.errors: found, LeadImport.error_count: len(found)})
-    LeadImport.update(values).where(
-        record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING)
-    ).execute()
+    ended = (
+        LeadImport.update(values)
+        .where(record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING))
+        .execute()
+    )
     chunks.delete(record.tenant_id, record.id)
+    if ended:  # import.completed / import.failed, once
+        events.emit(f"import.{status}", LeadImport.get(record_key(record.tenant_id, record.id)))
 
 
 Numbered = tuple[int, dict[str, Any] | list[FieldError]]

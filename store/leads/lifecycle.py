@@ -21,6 +21,7 @@ from store.audit import log as audit
 from store.db import locked, reading, transaction
 from store.duplicates import detection as duplicates
 from store.errors import NotFound, PreconditionFailed
+from store.events import emit as events
 from store.idempotency import replays as idempotency
 from store.ids import new_id
 from store.leads.rules import check_fields
@@ -155,6 +156,7 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
     audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
     # Committed with the leads, so no creation escapes duplicate detection (store/duplicates/detection.py).
     duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
+    events.emit_created(created)  # the outbox: committed with the leads (store/events/emit.py)
     return created
 
 
@@ -188,6 +190,7 @@ def update_lead(
     if "tags" in changes:
         _sync_tags(lead)
     _record(caller, lead, "updated", changes)
+    events.emit(events.LEAD_UPDATED, lead, changes=changes)
     if changes.keys() & duplicates.MATCHED_FIELDS:  # its duplicates may have changed too
         duplicates.enqueue_detection(lead)
     return lead
@@ -231,4 +234,5 @@ def delete_lead(caller: Principal, lead_id: str, *, if_match: Sequence[str] | No
     # The audit trail keeps who did what and when, but not the erased lead's values.
     audit.erase_values(lead.tenant_id, "lead", *erased)
     audit.record(caller, "lead.deleted", "lead", lead.id)
+    events.emit(events.LEAD_DELETED, lead)  # also erases the lead's earlier events
     return lead

@@ -136,3 +136,37 @@ def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADPIPE_DB_POOL_SIZE", "seven")
     with pytest.raises(ConfigError):
         Settings.from_env()
+
+
+def test_webhook_and_event_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "LEADPIPE_WEBHOOK_RETRY_DELAYS": "0, 5,300",
+            "LEADPIPE_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8, ::1/128,10.1.2.3/16",
+            "LEADPIPE_EVENT_RETENTION_DAYS": "7",
+            "LEADPIPE_WEBHOOK_MAX_IN_FLIGHT": "2",
+        }
+    )
+    assert settings.webhook_retry_delays == (0, 5, 300)
+    assert settings.webhook_allow_networks == ("127.0.0.0/8", "::1/128", "10.1.0.0/16")
+    assert (settings.event_retention_days, settings.webhook_max_in_flight) == (7, 2)
+    defaults = Settings.from_env({})
+    assert sum(defaults.webhook_retry_delays) > 3 * 86400 and defaults.webhook_allow_networks == ()
+    assert defaults.event_retention_days == 30
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LEADPIPE_WEBHOOK_RETRY_DELAYS", "5,soon"),
+        ("LEADPIPE_WEBHOOK_RETRY_DELAYS", "-1"),
+        ("LEADPIPE_WEBHOOK_RETRY_DELAYS", "999999999"),
+        ("LEADPIPE_WEBHOOK_ALLOW_NETWORKS", "localhost"),
+        ("LEADPIPE_WEBHOOK_ALLOW_NETWORKS", "10.0.0.0/33"),
+        ("LEADPIPE_EVENT_RETENTION_DAYS", "0"),
+        ("LEADPIPE_WEBHOOK_MAX_IN_FLIGHT", "0"),
+    ],
+)
+def test_bad_webhook_settings_are_refused_by_name(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

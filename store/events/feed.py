@@ -1,0 +1,63 @@
+"""Reading the event feed: ``GET /v1/events`` (oldest first, so a poller pages forward) and
+``GET /v1/events/{eventId}``. Tenant- and environment-scoped; older than the retention is gone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import peewee
+
+from store.access.principals import Principal
+from store.db import reading
+from store.errors import NotFound
+from store.events import retention
+from store.events.models import Event
+from store.pagination import CursorCodec, PageResult
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    type: str | None = None
+    resource_id: str | None = None
+    since: dt.datetime | None = None
+
+
+def _visible(caller: Principal) -> peewee.Expression:
+    return (
+        (Event.tenant_id == caller.tenant_id)
+        & (Event.environment == caller.environment)
+        & (Event.created_at >= retention.cutoff())
+    )
+
+
+@reading
+def list_events(
+    caller: Principal, filters: EventFilters, *, limit: int, cursor: str | None, codec: CursorCodec
+) -> PageResult[Event]:
+    fingerprint = codec.fingerprint("events", {"env": caller.environment, **filters.__dict__})
+    query = Event.select().where(_visible(caller))
+    if filters.type is not None:
+        query = query.where(Event.type == filters.type)
+    if filters.resource_id is not None:
+        query = query.where(Event.resource_id == filters.resource_id)
+    if filters.since is not None:
+        query = query.where(Event.created_at >= filters.since)
+    if cursor is not None:
+        created_at, event_id = codec.decode(cursor, fingerprint)
+        position = (dt.datetime.fromisoformat(created_at), event_id)
+        query = query.where(peewee.Tuple(Event.created_at, Event.id) > position)
+    rows = list(query.order_by(Event.created_at, Event.id).limit(limit + 1))
+    return codec.page(rows, limit, fingerprint, lambda e: [e.created_at.isoformat(), e.id])
+
+
+def find_event(caller: Principal, event_id: str) -> Event:
+    event = Event.select().where(_visible(caller) & (Event.id == event_id)).first()
+    if event is None:
+        raise NotFound("Event not found")
+    return event
+
+
+@reading
+def get_event(caller: Principal, event_id: str) -> Event:
+    return find_event(caller, event_id)

@@ -1,0 +1,1 @@
+"""Webhook endpoints and the signed, retried, SSRF-safe delivery of events to them."""

@@ -1,0 +1,19 @@
+"""The power check for webhook secrets (creating an endpoint, ``POST .../rotate-secret``).
+
+A secret handed out is power: whoever holds it can forge deliveries to the endpoint's
+receiver. Both paths that yield one go through `ensure_can_manage`, which asks the one power
+check (`store.access.power`) whether the result stays within the caller's power.
+"""
+
+from __future__ import annotations
+
+from store.access import power
+from store.access.principals import Principal
+from store.errors import NotFound
+
+
+def ensure_can_manage(caller: Principal, tenant_id: str, environment: str) -> None:
+    """The caller holds ``admin:webhooks`` in the endpoint's own tenant and environment."""
+    if tenant_id != caller.tenant_id or environment != caller.environment:
+        raise NotFound("Webhook endpoint not found")
+    power.ensure_within(caller, power.of_webhook_secret(tenant_id, environment), "issue a webhook secret")
