@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from handlers.http.metrics import job_timer
+from handlers.http.metrics import job_timer, metrics
 from store.errors import StoreError
 from store.events import retention
 from store.jobs import queue as jobs
@@ -32,6 +32,7 @@ JOB_MODULES: tuple[str, ...] = (
     "store.webhooks.delivery",
 )
 
+WEBHOOK_KIND = "webhook"  # store.webhooks.fanout.KIND
 IDLE_POLL_SECONDS = 1.0
 BATCH = 10
 # Succeeded jobs are deleted after a week (failed ones stay for inspection), checked hourly.
@@ -71,6 +72,9 @@ class Worker:
             )
             jobs.fail(job, f"{type(exc).__name__}: {exc}")
             return False
+        if job.kind == WEBHOOK_KIND and isinstance(result, dict) and "outcome" in result:
+            # The store reports an attempt's outcome; counting it is the HTTP side's concern.
+            metrics().webhook_deliveries.labels(str(result["outcome"])).inc()
         return jobs.complete(job, result)
 
     def run_once(self, *, limit: int = BATCH, tenant_id: str | None = None) -> int:

@@ -111,8 +111,8 @@ class Metrics:
             ["scope"],
             registry=reg,
         )
-        # Webhook delivery attempts by outcome (delivered, failed, retrying, gave_up): the
-        # webhooks branch increments it with `metrics().webhook_deliveries.labels(outcome).inc()`.
+        # Webhook delivery attempts by outcome (succeeded, retry_scheduled, failed,
+        # endpoint_disabled, deferred, skipped, superseded), counted by handlers/worker.py.
         self.webhook_deliveries = Counter(
             "leadpipe_webhook_deliveries_total",
             "Webhook delivery attempts, by outcome",

@@ -21,6 +21,7 @@ from store.jobs import queue as jobs
 from tests.conftest import SeededTenant, lead_body
 from tests.handlers.http.test_rate_limit import client_for, limited_app
 from tests.support import assert_error, assert_ok
+from tests.webhook_support import create_endpoint, deliver, receiver
 
 TOKEN = "metrics-token-" + "x" * 20
 
@@ -156,3 +157,18 @@ def test_the_settings_reject_a_short_metrics_token() -> None:
         Settings.from_env({"LEADPIPE_METRICS_TOKEN": "short"})
     assert Settings.from_env({"LEADPIPE_METRICS_TOKEN": TOKEN}).metrics_token == TOKEN
     assert Settings.from_env({}).metrics_token is None
+
+
+def test_webhook_deliveries_are_counted_by_outcome(client: TestClient, tenant: SeededTenant) -> None:
+    """A real receiver answers 500 then 204: one retry_scheduled and one succeeded attempt."""
+    before = scrape(client)
+    with receiver() as hook:
+        hook.script = [(500, {}, b"down"), (204, {}, b"")]
+        create_endpoint(client, tenant.headers, hook.url, events=["lead.created"])
+        assert client.post("/v1/leads", json=lead_body(), headers=tenant.headers).status_code == 201
+        deliver(tenant.id)
+        assert len(hook.received) == 2
+    after = scrape(client)
+    name = "leadpipe_webhook_deliveries_total"
+    for outcome in ("retry_scheduled", "succeeded"):
+        assert value(after, name, outcome=outcome) == value(before, name, outcome=outcome) + 1
