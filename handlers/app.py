@@ -101,6 +101,7 @@ def create_app(settings: Settings) -> AsyncApp:
         position=MiddlewarePosition.BEFORE_SWAGGER,
         max_bytes=settings.max_body_bytes,
         routes=imports.body_limits(settings, BASE_PATH),
+        timeout_seconds=settings.body_timeout_seconds,
     )
     observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
     rate_limit.install(app, limiter, settings, spec)

@@ -79,7 +79,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, plan: str = "e
             port=port,
             workers=workers,
             log_level=settings.log_level.lower(),
-            proxy_headers=True,
+            # Forwarded headers only from the operator's proxies (uvicorn's own default trusts
+            # 127.0.0.1 and $FORWARDED_ALLOW_IPS: any local hop could claim any client IP).
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies),
             **uvicorn_options,
         )
     finally:
