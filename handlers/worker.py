@@ -62,7 +62,7 @@ def new_worker_id() -> str:
 
 def worker_is_dead(worker_id: str) -> bool:
     """Whether the worker ``host:pid:token`` of this host is gone (its process no longer runs)."""
-    _, pid_text, token = (worker_id.split(":") + ["", ""])[:3]
+    _, pid_text, token = [*worker_id.split(":"), "", ""][:3]
     if not pid_text.isdigit():
         return False
     pid = int(pid_text)

@@ -59,7 +59,11 @@ class RouteLimit:
 
 class BodyLimit:
     def __init__(
-        self, app: ASGIApp, max_bytes: int, routes: Sequence[RouteLimit] = (), timeout_seconds: float | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        routes: Sequence[RouteLimit] = (),
+        timeout_seconds: float | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes

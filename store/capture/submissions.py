@@ -158,7 +158,9 @@ def capture_lead(submission: Submission) -> Captured:
         principal, ip=submission.ip, user_agent=submission.user_agent, request_id=submission.request_id
     )
     allow_origin = check_origin(record, submission.origin)
-    if submission.redirect is not None and not is_allowed_redirect(submission.redirect, record.allowed_origins):
+    if submission.redirect is not None and not is_allowed_redirect(
+        submission.redirect, record.allowed_origins
+    ):
         raise ValidationFailed(
             [FieldError("redirect", "Must be a plain http(s) URL on one of the key's allowed origins")]
         )

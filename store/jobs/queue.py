@@ -264,10 +264,13 @@ def release_dead_leases(host: str, is_dead: Callable[[str], bool]) -> int:
     )
     released = 0
     for job in list(running):
-        if job.locked_by.split(":", 1)[0] == host and is_dead(job.locked_by):
+        holder = str(job.locked_by or "")
+        if holder.split(":", 1)[0] == host and is_dead(holder):
             released += (
                 Job.update(locked_until=now - dt.timedelta(seconds=1), updated_at=now)
-                .where((Job.tenant_id == job.tenant_id) & (Job.id == job.id) & (Job.locked_by == job.locked_by))
+                .where(
+                    (Job.tenant_id == job.tenant_id) & (Job.id == job.id) & (Job.locked_by == job.locked_by)
+                )
                 .execute()
             )
     if released:

@@ -94,7 +94,9 @@ def check_fields(tenant_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     if len(custom) > MAX_CUSTOM_FIELDS:
         errors.append(FieldError("custom_fields", f"At most {MAX_CUSTOM_FIELDS} keys"))
     if any(len(key) > MAX_CUSTOM_FIELD_KEY_LENGTH for key in custom):
-        errors.append(FieldError("custom_fields", f"Keys must be at most {MAX_CUSTOM_FIELD_KEY_LENGTH} characters"))
+        errors.append(
+            FieldError("custom_fields", f"Keys must be at most {MAX_CUSTOM_FIELD_KEY_LENGTH} characters")
+        )
     if errors:
         raise ValidationFailed(errors)
 

@@ -44,13 +44,19 @@ def test_a_key_of_exactly_the_limit_is_stored(client: TestClient, tenant: Seeded
 
 
 def test_a_patch_with_a_long_key_changes_nothing(client: TestClient, tenant: SeededTenant) -> None:
-    lead = assert_ok(client.post("/v1/leads", json=lead_body(customFields={"a": 1}), headers=tenant.headers), 201)
-    response = client.patch(f"/v1/leads/{lead['id']}", json={"customFields": {LONG: 1}}, headers=tenant.headers)
+    lead = assert_ok(
+        client.post("/v1/leads", json=lead_body(customFields={"a": 1}), headers=tenant.headers), 201
+    )
+    response = client.patch(
+        f"/v1/leads/{lead['id']}", json={"customFields": {LONG: 1}}, headers=tenant.headers
+    )
     assert_error(response, 422, "validation_error", "customFields")
     assert Lead.get((Lead.tenant_id == tenant.id) & (Lead.id == lead["id"])).custom_fields == {"a": 1}
 
 
-def test_a_json_import_item_with_a_long_key_is_that_items_error(client: TestClient, tenant: SeededTenant) -> None:
+def test_a_json_import_item_with_a_long_key_is_that_items_error(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     items: list[Any] = [lead_body(customFields={LONG: 1}), lead_body(email="ok@example.com")]
     data = assert_ok(client.post("/v1/leads/import", json=items, headers=tenant.headers))
     assert [r["status"] for r in data["results"]] == ["error", "created"]

@@ -35,7 +35,9 @@ def _import(client: TestClient, tenant: SeededTenant, text: str) -> dict[str, An
     return done
 
 
-def test_a_deeply_nested_custom_fields_cell_fails_only_its_row(client: TestClient, tenant: SeededTenant) -> None:
+def test_a_deeply_nested_custom_fields_cell_fails_only_its_row(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     rows = [
         "email,firstName,lastName,customFields",
         "a@example.com,Ann,One,",

@@ -45,7 +45,10 @@ def _audited_ip(http: httpx.Client, forwarded: str) -> str | None:
 
 def _statuses(http: httpx.Client, count: int) -> list[int]:
     """Each request claims another client IP."""
-    return [http.get("/v1/tenant", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code for n in range(count)]
+    return [
+        http.get("/v1/tenant", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+        for n in range(count)
+    ]
 
 
 def test_an_untrusted_peer_cannot_claim_another_client_ip(database: tuple[str, str], tmp_path: Path) -> None:

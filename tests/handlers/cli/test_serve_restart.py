@@ -33,7 +33,11 @@ def _tenant_key(database_url: str) -> str:
 
 def _leads(count: int) -> list[dict[str, str]]:
     return [
-        {"email": f"p{uuid.uuid4().hex[:10]}@example.com", "firstName": "Pat", "lastName": uuid.uuid4().hex[:8]}
+        {
+            "email": f"p{uuid.uuid4().hex[:10]}@example.com",
+            "firstName": "Pat",
+            "lastName": uuid.uuid4().hex[:8],
+        }
         for _ in range(count)
     ]
 

@@ -34,7 +34,9 @@ def test_the_spec_has_body_operations() -> None:
 
 
 @pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS)
-def test_a_body_without_content_type_is_415(client: Any, tenant: SeededTenant, method: str, path: str) -> None:
+def test_a_body_without_content_type_is_415(
+    client: Any, tenant: SeededTenant, method: str, path: str
+) -> None:
     before = row_counts(tenant.id)
     body = json.dumps(lead_body()).encode()
     response = client.request(method, _concrete(path), content=body, headers=tenant.headers)
@@ -54,7 +56,9 @@ def test_a_lead_patch_without_content_type_changes_nothing(client: Any, tenant: 
     assert stored["status"] == "new"
 
 
-def test_no_body_and_no_content_type_still_reports_the_missing_body(client: Any, tenant: SeededTenant) -> None:
+def test_no_body_and_no_content_type_still_reports_the_missing_body(
+    client: Any, tenant: SeededTenant
+) -> None:
     assert_error(client.post("/v1/leads", headers=tenant.headers), 400, "bad_request")
 
 
