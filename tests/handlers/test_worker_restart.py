@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from handlers import worker
-from store import jobs
 from store.ids import new_id
+from store.jobs import queue as jobs
 from store.models import Job
 
 

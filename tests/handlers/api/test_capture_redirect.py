@@ -13,8 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from store.models import CaptureSubmission, Lead
-from tests.conftest import SeededTenant
-from tests.support import assert_error
+from tests.support import SeededTenant, assert_error
 
 SITE = "https://www.example.com"
 _ips = itertools.count(1)

@@ -11,10 +11,9 @@ import yaml
 from starlette.testclient import TestClient
 
 from handlers.worker import Worker
-from store.lead_rules import MAX_CUSTOM_FIELD_KEY_LENGTH
+from store.leads.rules import MAX_CUSTOM_FIELD_KEY_LENGTH
 from store.models import Lead
-from tests.conftest import SPEC_PATH, SeededTenant, lead_body
-from tests.support import assert_error, assert_ok, row_counts
+from tests.support import SPEC_PATH, SeededTenant, assert_error, assert_ok, lead_body, row_counts
 
 LONG = "k" * (MAX_CUSTOM_FIELD_KEY_LENGTH + 1)
 HUGE = "k" * 60_000  # the test app caps bodies at 64 KiB

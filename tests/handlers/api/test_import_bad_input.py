@@ -13,11 +13,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from handlers.envelope import MAX_ERRORS_SHOWN
+from handlers.http.envelope import MAX_ERRORS_SHOWN
 from handlers.worker import Worker
 from store.models import Lead, LeadImport
-from tests.conftest import SeededTenant, lead_body
-from tests.support import assert_error, assert_ok
+from tests.support import SeededTenant, assert_error, assert_ok, lead_body
 
 CSV = {"Content-Type": "text/csv"}
 NESTED = "[" * 60_000 + "]" * 60_000  # 120 KB of brackets: json.loads recurses past the limit

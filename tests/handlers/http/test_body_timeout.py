@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from tests.conftest import SPEC_PATH
 from tests.handlers.cli.support import LEADPIPE, Server, env, own_database
+from tests.support import SPEC_PATH
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 

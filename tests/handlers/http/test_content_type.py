@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import SPEC_PATH, SeededTenant, lead_body
-from tests.support import assert_error, row_counts
+from tests.support import SPEC_PATH, SeededTenant, assert_error, lead_body, row_counts
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 BODY_OPERATIONS = [
