@@ -14,7 +14,7 @@ def explain_list(db: BenchDatabase, tenant_id: str) -> list[str]:
     from store.leads import queries as lead_queries
     from store.models import Lead
 
-    store_db.bind(store_db.open_database(db.url))
+    store_db.connect(db.url)
     caller = Principal(
         tenant_id=tenant_id, plan="enterprise", environment="live", scopes=frozenset(),
         actor_type="api_key", actor_id="bench", api_key_id="bench", user_id=None,

@@ -71,7 +71,8 @@ def create_app(settings: Settings) -> AsyncApp:
     # JSON and CSV), though the right one is always chosen by Content-Type.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
-    db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+    # Idempotent: under `leadpipe serve` the CLI has bound it already and job threads use it.
+    db.connect(settings.database_url, pool_size=settings.db_pool_size)
     configure_store(settings)
     spec = load_spec()
     limiter = Limiter(settings.rate_limit_url)
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> AsyncApp:
         position=MiddlewarePosition.BEFORE_SWAGGER,
         max_bytes=settings.max_body_bytes,
         routes=imports.body_limits(settings, BASE_PATH),
+        timeout_seconds=settings.body_timeout_seconds,
     )
     observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
     rate_limit.install(app, limiter, settings, spec)

@@ -1,4 +1,9 @@
-"""Entry point for ASGI servers: ``uvicorn --factory handlers.asgi:app_factory``."""
+"""Entry point for ASGI servers: ``uvicorn --factory handlers.asgi:app_factory``.
+
+Under plain uvicorn pass ``--no-proxy-headers`` or ``--forwarded-allow-ips`` with your proxies
+(``leadpipe serve`` passes ``LEADPIPE_TRUSTED_PROXIES``): uvicorn by default believes
+``X-Forwarded-For`` from 127.0.0.1.
+"""
 
 from __future__ import annotations
 

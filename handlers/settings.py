@@ -88,6 +88,11 @@ class Settings:
     webhook_allow_networks: tuple[str, ...] = ()
     # Deliveries in flight at once per endpoint, across all workers.
     webhook_max_in_flight: int = 4
+    # Peers (CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed: the client IP of
+    # per-IP limits and audit events. None by default: any local process could claim any IP.
+    trusted_proxies: tuple[str, ...] = ()
+    # A request body that stalls this long between two of its parts gets 408 (slowloris).
+    body_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -154,7 +159,22 @@ class Settings:
             webhook_max_in_flight=_int(
                 env, "LEADPIPE_WEBHOOK_MAX_IN_FLIGHT", cls.webhook_max_in_flight, 1, 100
             ),
+            trusted_proxies=_cidrs(env, "LEADPIPE_TRUSTED_PROXIES"),
+            body_timeout_seconds=float(
+                _int(env, "LEADPIPE_BODY_TIMEOUT_SECONDS", int(cls.body_timeout_seconds), 1, 3600)
+            ),
         )
+
+
+def _cidrs(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """``"10.0.0.0/8, 192.168.1.7"`` -> normalized CIDRs; anything else stops startup."""
+    networks = []
+    for part in filter(None, (p.strip() for p in env.get(name, "").split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be comma-separated IP addresses or CIDRs, got {part!r}") from exc
+    return tuple(networks)
 
 
 def _rate_limit_url(env: Mapping[str, str]) -> str:

@@ -45,8 +45,44 @@ def load_handlers() -> None:
         importlib.import_module(name)
 
 
+# Worker ids of this process (``host:pid:token``): the tokens tell this process's live workers
+# from an earlier process that had the same pid (a container restarted as pid 1).
+_LIVE_TOKENS: set[str] = set()
+
+
+def _host() -> str:
+    return socket.gethostname()[:32]
+
+
 def new_worker_id() -> str:
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    token = uuid.uuid4().hex[:8]
+    _LIVE_TOKENS.add(token)
+    return f"{_host()}:{os.getpid()}:{token}"
+
+
+def worker_is_dead(worker_id: str) -> bool:
+    """Whether the worker ``host:pid:token`` of this host is gone (its process no longer runs)."""
+    _, pid_text, token = [*worker_id.split(":"), "", ""][:3]
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return token not in _LIVE_TOKENS
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
+
+
+def release_dead_workers_jobs() -> None:
+    """At startup: jobs a killed process of this host held are run again now, not in 5 minutes."""
+    try:
+        jobs.release_dead_leases(_host(), worker_is_dead)
+    except StoreError as exc:
+        log.warning("could not release dead workers' jobs: %s", exc.message)
 
 
 class Worker:
@@ -122,6 +158,8 @@ class Worker:
 
 def start_threads(count: int, stop: threading.Event, tenant_id: str | None = None) -> list[threading.Thread]:
     """Start ``count`` daemon worker threads (for ``leadpipe serve``); set ``stop`` to end them."""
+    if count:
+        release_dead_workers_jobs()
     threads = []
     for index in range(count):
         thread = threading.Thread(

@@ -81,6 +81,30 @@ def bind(db: peewee.Database) -> None:
     database.initialize(db)
 
 
+_bound: tuple[str, int, peewee.Database] | None = None
+_bind_lock = threading.Lock()
+
+
+def connect(url: str, *, pool_size: int = 20) -> peewee.Database:
+    """Open the database at ``url`` and bind `database` to it, once per process.
+
+    The one way the application opens its database (the CLI, the app factory, the worker).
+    Calling it again with the same URL and pool size is a no-op that returns the bound database:
+    `leadpipe serve` opens the database and starts its job threads, then uvicorn's factory
+    builds the app in the same process; re-binding the proxy there swapped the database under a
+    worker thread mid-transaction (``IndexError: pop from empty list`` in peewee, and the
+    orphaned connection kept SQLite's write lock: every write answered 503 until it timed out).
+    """
+    global _bound
+    with _bind_lock:
+        if _bound is not None and _bound[:2] == (url, pool_size) and database.obj is _bound[2]:
+            return _bound[2]
+        opened = open_database(url, pool_size=pool_size)
+        bind(opened)
+        _bound = (url, pool_size, opened)
+        return opened
+
+
 def migrate() -> list[str]:
     """Apply pending versioned migrations; returns the names applied."""
     with database.connection_context():

@@ -61,6 +61,8 @@ def _storable(value: Any) -> Any:
 
 
 def _make_meaningful(path: str, body: dict[str, Any], tenant: SeededTenant) -> None:
+    if isinstance(body.get("customFields"), dict):  # keys <= 100 chars (x-propertyNames)
+        body["customFields"] = {k[:100]: v for k, v in body["customFields"].items()}
     if body.get("assignedTo") is not None:
         body["assignedTo"] = tenant.owner_id
     if body.get("expiresAt") is not None:

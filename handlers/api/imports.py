@@ -55,13 +55,13 @@ async def _whole_body(receive: Any) -> bytes:
 
 
 def _outcome(index: int, outcome: RowOutcome) -> dict[str, Any]:
+    shown = outcome.errors[: envelope.MAX_ERRORS_SHOWN]
     return {
         "index": index,
         "status": outcome.status,
         "id": outcome.lead_id,
-        "errors": [
-            {"field": presenters.field_path_to_camel(e.field), "message": e.message} for e in outcome.errors
-        ],
+        "errors": [{"field": presenters.field_path_to_camel(e.field), "message": e.message} for e in shown],
+        "errorCount": len(outcome.errors),
     }
 
 

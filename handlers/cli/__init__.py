@@ -22,7 +22,7 @@ from store.tenants import lifecycle as tenants
 def _open(settings: Settings) -> None:
     from handlers.app import configure_store  # the app's imports are only needed from here on
 
-    db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+    db.connect(settings.database_url, pool_size=settings.db_pool_size)
     configure_store(settings)
 
 
@@ -46,9 +46,23 @@ def _bootstrap(plan: str = "enterprise") -> None:
     )
 
 
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several uvicorn workers must share their rate-limit counters, or each worker counts on
+    its own and every limit silently becomes N times larger."""
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if workers > 1 and settings.rate_limit_url.startswith("memory://"):
+        raise ConfigError(
+            f"--workers {workers} needs rate-limit counters shared by all workers: set "
+            "LEADPIPE_RATE_LIMIT_URL=redis://host:6379/0 (with memory:// each worker would count "
+            f"on its own, multiplying every rate limit by {workers})"
+        )
+
+
 def serve(settings: Settings, host: str, port: int, workers: int, plan: str = "enterprise") -> int:
     import uvicorn
 
+    check_workers(settings, workers)
     uvicorn_options = ops.prepare_serve(settings)  # first: before anything imports metrics
     _open(settings)
     db.migrate()
@@ -65,7 +79,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, plan: str = "e
             port=port,
             workers=workers,
             log_level=settings.log_level.lower(),
-            proxy_headers=True,
+            # Forwarded headers only from the operator's proxies (uvicorn's own default trusts
+            # 127.0.0.1 and $FORWARDED_ALLOW_IPS: any local hop could claim any client IP).
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies),
             **uvicorn_options,
         )
     finally:
@@ -81,6 +98,7 @@ def run_worker(settings: Settings, threads: int, once: bool, tenant_id: str | No
     _open(settings)
     db.migrate()
     if once:
+        worker.release_dead_workers_jobs()
         print(f"Ran {worker.Worker().run_until_idle(tenant_id=tenant_id)} job(s)", flush=True)
         return 0
     stop = threading.Event()

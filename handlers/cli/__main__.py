@@ -4,4 +4,7 @@ import sys
 
 from handlers.cli import main
 
-sys.exit(main())
+# Guarded: uvicorn's ``--workers N`` spawns processes that re-import this module as
+# ``__mp_main__``; unguarded, each would run the command again instead of serving.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -37,7 +37,7 @@ def handles(args: argparse.Namespace) -> bool:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+    db.connect(settings.database_url, pool_size=settings.db_pool_size)
     db.migrate()
     if args.command == "idempotency":
         print(f"Purged {idempotency.purge_all_expired()} expired idempotency record(s)")

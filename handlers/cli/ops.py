@@ -118,7 +118,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _backup(settings, args.path)
     if args.command == "restore":
         return _restore(settings, args.path, args.yes)
-    db.bind(db.open_database(settings.database_url, pool_size=settings.db_pool_size))
+    db.connect(settings.database_url, pool_size=settings.db_pool_size)
     db.migrate()
     if args.command == "tenant":
         for tenant in operator.list_tenants():

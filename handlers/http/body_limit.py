@@ -1,17 +1,21 @@
-"""ASGI middleware: the request body cap.
+"""ASGI middleware: the request body cap and the body timeout.
 
 `BodyLimit` sits inside Connexion's exception handling (`RequestContext` sits outside it), so
 its 413 becomes an envelope like any other error; it refuses a declared oversize body before reading a byte,
 and a chunked one as soon as the running total crosses the cap. Operations that take larger
-bodies (the CSV import) get their own cap per media type (`RouteLimit`).
+bodies (the CSV import) get their own cap per media type (`RouteLimit`). A body that stalls
+longer than the timeout between two of its parts gets ``408`` and the connection is closed:
+uvicorn has no body timeout, so a client trickling bodies could hold connections forever.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from connexion.exceptions import ProblemException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +30,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class PayloadTooLarge(ProblemException):
     def __init__(self, limit: int) -> None:
         super().__init__(status=413, title="Payload Too Large", detail=f"Request body exceeds {limit} bytes")
+
+
+class RequestTimeout(ProblemException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            status=408,
+            title="Request Timeout",
+            detail=f"The request body stalled for more than {seconds:g} s",
+            headers={"Connection": "close"},  # the rest of the body is never read: close
+        )
 
 
 @dataclass(frozen=True)
@@ -44,9 +58,16 @@ class RouteLimit:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, routes: Sequence[RouteLimit] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        routes: Sequence[RouteLimit] = (),
+        timeout_seconds: float | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
         self.routes = {(r.method, r.path, r.media_type): r for r in routes}
 
     def _route(self, scope: Scope) -> RouteLimit | None:
@@ -65,14 +86,25 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             raise PayloadTooLarge(limit)
         received = 0
+        complete = False  # once the body is in, receive() only waits for a disconnect: no timeout
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message: dict[str, Any] = dict(await receive())
+            nonlocal received, complete
+            if complete:
+                return await receive()
+            timeout = self.timeout_seconds
+            try:
+                with anyio.fail_after(timeout) if timeout else contextlib.nullcontext():
+                    message: dict[str, Any] = dict(await receive())
+            except TimeoutError as exc:
+                raise RequestTimeout(timeout or 0) from exc
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise PayloadTooLarge(limit)
+                complete = not message.get("more_body", False)
+            else:
+                complete = True
             return message
 
         streamed = route is not None and route.streamed

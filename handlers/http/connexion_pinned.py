@@ -25,6 +25,7 @@ from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive as context_receive
 from connexion.context import scope as context_scope
 from connexion.decorators import StarletteDecorator
+from connexion.exceptions import UnsupportedMediaTypeProblem
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -123,8 +124,27 @@ class CachedRequestValidationOperation(RequestValidationOperation):
                 )
         return self._body_validators[key]
 
+    def _require_content_type(self, scope: Scope) -> None:
+        """A body without ``Content-Type`` is 415, not a guess.
+
+        Connexion validates such a body as the operation's first media type but then hands the
+        handler raw bytes (a 500 in the handler); a client that forgot the header must be told.
+        A request with no body at all passes on, so a required body is still reported as missing.
+        """
+        if not self._operation.request_body:
+            return
+        headers = dict(scope.get("headers", []))
+        if b"content-type" in headers:
+            return
+        length = headers.get(b"content-length")
+        if (length is not None and length.strip() not in (b"", b"0")) or b"transfer-encoding" in headers:
+            raise UnsupportedMediaTypeProblem(
+                detail=f"Content-Type is required, one of {self._operation.consumes}"
+            )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._parameters().validate(scope)
+        self._require_content_type(scope)
 
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)

@@ -32,6 +32,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     409: "conflict",
     412: "precondition_failed",
     413: "payload_too_large",
@@ -43,6 +44,7 @@ CODES = {
 MESSAGES = {
     404: "Resource not found",
     405: "Method not allowed",
+    408: "Request body timed out",
     413: "Request body too large",
     415: "Unsupported media type: send application/json",
 }

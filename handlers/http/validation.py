@@ -17,9 +17,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.validators import FormDataValidator, JSONRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, ValidationError
+from jsonschema.validators import extend
 from starlette.types import Scope
 
 from store.errors import BadRequest, FieldError, NotFound, ValidationFailed
@@ -72,7 +74,25 @@ def storable(value: Any) -> bool:
     return True
 
 
+def _property_names(validator: Any, names: dict[str, Any], instance: Any, _schema: Any) -> Any:
+    """``x-propertyNames`` (the spec's stand-in for JSON Schema's ``propertyNames``, which
+    OpenAPI 3.0 lacks): bounds the length of an object's keys, e.g. ``customFields``' keys.
+    The message never quotes the key: it may be 100,000 characters long."""
+    if not validator.is_type(instance, "object"):
+        return
+    limit = names.get("maxLength")
+    if limit is not None and any(len(key) > limit for key in instance):
+        yield ValidationError(f"Keys must be at most {limit} characters")
+
+
+RequestSchemaValidator = extend(Draft4RequestValidator, {"x-propertyNames": _property_names})
+
+
 class EnvelopeJSONBodyValidator(JSONRequestBodyValidator):
+    @property
+    def _validator(self) -> Any:
+        return RequestSchemaValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
         try:

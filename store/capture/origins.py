@@ -7,12 +7,25 @@ browser applies to the ``Origin`` header it sends.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from store.errors import FieldError, ValidationFailed
 
 MAX_ORIGINS = 20
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# The one form of redirect target accepted: ``http(s)://host[:port]`` then an optional path,
+# query and fragment of RFC 3986 characters. No userinfo (``@`` before the host), no backslash,
+# no whitespace or control characters, no percent-encoding or non-ASCII in the host: exactly the
+# inputs on which Python's parser and a browser's (WHATWG) disagree about the host, e.g.
+# ``https://evil.example\\@www.example.com/`` (Python: www.example.com; browsers: evil.example)
+# or a tab inside the host (browsers strip it). A CR/LF would also split the Location header.
+_REDIRECT = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<rest>[/?#][A-Za-z0-9\-._~%!$&'()*+,;=:@/?#]*)?",
+    re.IGNORECASE | re.ASCII,  # ASCII: under Unicode rules [a-z] also matches the Kelvin sign
+)
 
 
 def origin_of(url: str) -> str | None:
@@ -27,6 +40,24 @@ def origin_of(url: str) -> str | None:
     scheme, host = parts.scheme.lower(), parts.hostname.lower()
     suffix = f":{port}" if port is not None and port != DEFAULT_PORTS[scheme] else ""
     return f"{scheme}://{host}{suffix}"
+
+
+def redirect_origin(url: str) -> str | None:
+    """The origin of a redirect target in the strict form above, or None for anything else."""
+    match = _REDIRECT.fullmatch(url)
+    if match is None or ".." in match["host"]:
+        return None
+    scheme, host, port = match["scheme"].lower(), match["host"].lower(), match["port"]
+    if port is not None and not 0 < int(port) <= 65535:
+        return None
+    suffix = f":{int(port)}" if port is not None and int(port) != DEFAULT_PORTS[scheme] else ""
+    return f"{scheme}://{host}{suffix}"
+
+
+def is_allowed_redirect(url: str, allowed: list[str] | None) -> bool:
+    """A capture ``redirect`` against a key's list: strict form and an exactly matching origin."""
+    origin = redirect_origin(url)
+    return origin is not None and origin in (allowed or [])
 
 
 def normalize_origins(origins: list[str] | None, *, publishable: bool) -> list[str] | None:

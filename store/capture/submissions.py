@@ -35,7 +35,7 @@ import peewee
 
 from store.access.principals import CAPTURE_SCOPE, Principal
 from store.audit import log as audit
-from store.capture.origins import is_allowed, origin_of
+from store.capture.origins import is_allowed, is_allowed_redirect
 from store.db import database, reading, transaction
 from store.errors import AuthRequired, FieldError, PermissionDenied, ValidationFailed
 from store.ids import new_id
@@ -158,10 +158,12 @@ def capture_lead(submission: Submission) -> Captured:
         principal, ip=submission.ip, user_agent=submission.user_agent, request_id=submission.request_id
     )
     allow_origin = check_origin(record, submission.origin)
-    if submission.redirect is not None and not is_allowed(
-        origin_of(submission.redirect), record.allowed_origins
+    if submission.redirect is not None and not is_allowed_redirect(
+        submission.redirect, record.allowed_origins
     ):
-        raise ValidationFailed([FieldError("redirect", "Must be a URL on one of the key's allowed origins")])
+        raise ValidationFailed(
+            [FieldError("redirect", "Must be a plain http(s) URL on one of the key's allowed origins")]
+        )
     if submission.honeypot:
         log.info("capture honeypot hit on key %s (tenant %s)", record.id, record.tenant_id)
         audit.record(caller, "capture.spam_blocked", "api_key", record.id, {"honeypot": [None, "filled"]})

@@ -15,24 +15,30 @@ Import files:
 - A cell the export protected against formula injection (a single quote before ``=``, ``+``,
   ``-``, ``@``, tab or carriage return) has that quote removed, so an export imports back as is.
 - A record whose cells are all empty is skipped; cells beyond the header are an error.
+- A cell longer than `csv.field_size_limit()` (131,072 characters) is an error of its row; the
+  rest of the file is imported (`records`).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from store.errors import FieldError
 from store.leads import schema as lead_schema
+from store.leads.rules import MAX_CUSTOM_FIELD_KEY_LENGTH
 
 TAG_SEPARATOR = ";"
 # Spreadsheet applications evaluate a cell starting with one of these as a formula (OWASP "CSV
 # injection"); the export prefixes such cells with a single quote.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CUSTOM_PREFIX = "customfields."
+# A header name is echoed in its error's field, cut to this: a column may be megabytes long.
+MAX_NAME_IN_ERROR = 120
 _SCORE = re.compile(r"^\s*\d{1,3}\s*$")
 
 
@@ -58,13 +64,21 @@ def parse_header(names: Sequence[str]) -> list[Column] | list[FieldError]:
             column = Column("customFields", name.split(".", 1)[1].strip())
             if not column.custom_key:
                 errors.append(FieldError(f"header.{name}", "A custom field column needs a key"))
+            elif len(column.custom_key) > MAX_CUSTOM_FIELD_KEY_LENGTH:
+                errors.append(
+                    FieldError(
+                        f"header.{name[:MAX_NAME_IN_ERROR]}",
+                        f"A custom field key must be at most {MAX_CUSTOM_FIELD_KEY_LENGTH} characters",
+                    )
+                )
+                continue
         elif key in known:
             column = Column(known[key])
         else:
-            errors.append(FieldError(f"header.{name}", "Unknown or read-only column"))
+            errors.append(FieldError(f"header.{name[:MAX_NAME_IN_ERROR]}", "Unknown or read-only column"))
             continue
         if column in columns:
-            errors.append(FieldError(f"header.{name}", "Column given more than once"))
+            errors.append(FieldError(f"header.{name[:MAX_NAME_IN_ERROR]}", "Column given more than once"))
         columns.append(column)
     present = {column.field for column in columns}
     errors += [
@@ -95,10 +109,33 @@ def _value(field: str, cell: str) -> tuple[Any, FieldError | None]:
             parsed = json.loads(cell)
         except ValueError:
             parsed = None
+        except RecursionError:  # thousands of nested brackets: this row's error, not the job's
+            return None, FieldError("customFields", "Must be a JSON object (this one is nested too deeply)")
         if not isinstance(parsed, dict):
             return None, FieldError("customFields", "Must be a JSON object")
         return parsed, None
     return cell, None
+
+
+def records(reader: Iterator[list[str]]) -> Iterator[list[str] | FieldError]:
+    """The reader's records; an over-long cell yields its row's error instead of ending the file.
+
+    ``csv`` raises for a field over its limit and drops the rest of that line; the next call
+    starts afresh at the next line, so the reading goes on. (An over-long *quoted* cell spanning
+    several lines leaves its remaining lines to be read as records, which then fail their own
+    checks or stop the import as malformed: they can never be silently imported as good rows.)
+    """
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" not in str(exc):
+                raise
+            yield FieldError("row", f"A cell is longer than {csv.field_size_limit()} characters")
+            continue
+        yield cells
 
 
 def to_item(columns: Sequence[Column], cells: Sequence[str]) -> dict[str, Any] | list[FieldError] | None:

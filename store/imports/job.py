@@ -74,14 +74,14 @@ def _end(
     record: LeadImport, status: str, message: str | None = None, errors: Sequence[FieldError] = ()
 ) -> None:
     now = utcnow()
-    found = [{"row": 1, "field": e.field, "message": e.message} for e in errors]
+    found = [{"row": 1, "field": e.field, "message": e.message} for e in errors[:MAX_ERRORS]]
     values: dict[Any, Any] = {
         LeadImport.status: status, LeadImport.message: message, LeadImport.finished_at: now,
         LeadImport.updated_at: now, LeadImport.bytes_done: record.size_bytes if status == COMPLETED else
         record.bytes_done,
     }  # fmt: skip
     if found:
-        values.update({LeadImport.errors: found, LeadImport.error_count: len(found)})
+        values.update({LeadImport.errors: found, LeadImport.error_count: len(errors)})
     ended = (
         LeadImport.update(values)
         .where(record_key(record.tenant_id, record.id) & (LeadImport.status == PROCESSING))
@@ -168,12 +168,12 @@ def _process(job: Job, record: LeadImport) -> None:
         columns = [c for c in header if isinstance(c, csv_format.Column)]
         batch: list[Numbered] = []
         pending = 0
-        for cells in reader:
+        for cells in csv_format.records(reader):
             seen += 1
             if seen <= record.rows_done:
                 continue
             pending += 1
-            item = csv_format.to_item(columns, cells)
+            item = [cells] if isinstance(cells, FieldError) else csv_format.to_item(columns, cells)
             if item is not None:
                 batch.append((seen + 1, item))
             if pending == lead_import.BATCH_ROWS:

@@ -57,7 +57,10 @@ Prepared = dict[str, Any] | list[FieldError]
 
 def prepare(item: Any) -> Prepared:
     """Check one camelCase lead object against the schema; no database access."""
-    errors = lead_schema.item_errors(item)
+    try:
+        errors = lead_schema.item_errors(item)
+    except RecursionError:  # a value nested thousands deep: this item's error, never the batch's
+        return [FieldError("item", "Nested too deeply")]
     return errors if errors else lead_schema.to_fields(item)
 
 

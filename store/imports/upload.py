@@ -78,7 +78,10 @@ def _check_header(first: bytes) -> None:
         text = codecs.decode(line, "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadRequest("The CSV file must be UTF-8 encoded") from exc
-    header = next(csv.reader(io.StringIO(text)), [])
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as exc:  # e.g. a column name longer than csv.field_size_limit()
+        raise ValidationFailed([FieldError("header", f"The header row is malformed: {exc}")]) from exc
     if not any(name.strip() for name in header):
         raise ValidationFailed([FieldError("header", "The first row must name the columns")])
     columns = csv_format.parse_header(header)

@@ -252,6 +252,32 @@ def fail(job: Job, error: str) -> bool:
     return Job.update(values).where(_held(job)).execute() == 1
 
 
+@transaction
+def release_dead_leases(host: str, is_dead: Callable[[str], bool]) -> int:
+    """Expire now the leases of this host's workers that are gone (killed, crashed, OOM), so
+    their jobs run again at once after a restart instead of when the lease (5 minutes) runs
+    out. ``is_dead`` judges a worker id; the claim then treats the jobs as abandoned, which
+    keeps its rules (a job that died on its last attempt fails instead of running again)."""
+    now = utcnow()
+    running = Job.select(Job.tenant_id, Job.id, Job.locked_by).where(
+        (Job.state == RUNNING) & (Job.locked_until >= now) & Job.locked_by.startswith(f"{host}:")
+    )
+    released = 0
+    for job in list(running):
+        holder = str(job.locked_by or "")
+        if holder.split(":", 1)[0] == host and is_dead(holder):
+            released += (
+                Job.update(locked_until=now - dt.timedelta(seconds=1), updated_at=now)
+                .where(
+                    (Job.tenant_id == job.tenant_id) & (Job.id == job.id) & (Job.locked_by == job.locked_by)
+                )
+                .execute()
+            )
+    if released:
+        log.warning("released %d job(s) of dead workers on %s", released, host)
+    return released
+
+
 @reading
 def get_job(tenant_id: str, job_id: str) -> Job:
     job = Job.select().where((Job.tenant_id == tenant_id) & (Job.id == job_id)).first()

@@ -17,6 +17,10 @@ from store.models import User
 
 REQUIRED = ("email", "first_name", "last_name")
 MAX_CUSTOM_FIELDS = 50
+# Keys are client data stored in every copy of the lead (history, audit, exports): bounded like
+# values. The spec says the same (``CustomFields``' ``x-propertyNames``); import rows and every
+# other path that skips the HTTP validator meet this rule.
+MAX_CUSTOM_FIELD_KEY_LENGTH = 100
 MAX_TAGS = 20
 
 
@@ -86,8 +90,13 @@ def check_fields(tenant_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     if "assigned_to" in fields:
         error = _assignee_error(tenant_id, fields["assigned_to"])
         errors += [error] if error else []
-    if len(fields.get("custom_fields") or {}) > MAX_CUSTOM_FIELDS:
+    custom = fields.get("custom_fields") or {}
+    if len(custom) > MAX_CUSTOM_FIELDS:
         errors.append(FieldError("custom_fields", f"At most {MAX_CUSTOM_FIELDS} keys"))
+    if any(len(key) > MAX_CUSTOM_FIELD_KEY_LENGTH for key in custom):
+        errors.append(
+            FieldError("custom_fields", f"Keys must be at most {MAX_CUSTOM_FIELD_KEY_LENGTH} characters")
+        )
     if errors:
         raise ValidationFailed(errors)
 

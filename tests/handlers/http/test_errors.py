@@ -263,7 +263,16 @@ def test_never_problem_json(
     assert response.headers["content-type"] == "application/json"
     assert "problem" not in response.headers["content-type"]
     body = response.json()
-    assert set(body) <= {"success", "status", "code", "message", "errors", "meta", "retryAfterMs"}
+    assert set(body) <= {
+        "success",
+        "status",
+        "code",
+        "message",
+        "errors",
+        "errorCount",
+        "meta",
+        "retryAfterMs",
+    }
     assert {"type", "title", "detail"}.isdisjoint(body)
     assert_error(response, response.status_code, body["code"])
 
