@@ -15,6 +15,7 @@ from connexion.utils import get_function_from_name
 
 from handlers import errors, fast_operations, imports, ratelimit_middleware, security
 from handlers.context import AppState
+from handlers.http import served_spec
 from handlers.middleware import BodyLimit, RequestContext
 from handlers.ratelimit import Limiter
 from handlers.settings import Settings
@@ -80,5 +81,6 @@ def create_app(settings: Settings) -> AsyncApp:
         routes=imports.body_limits(settings, BASE_PATH),
     )
     ratelimit_middleware.install(app, limiter, settings, spec)
+    served_spec.install(app, spec, BASE_PATH)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
     return app

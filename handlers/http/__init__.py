@@ -1,0 +1,1 @@
+"""HTTP plumbing between ASGI and the handlers: middleware, served documents, request context."""
