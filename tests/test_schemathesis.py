@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
 from schemathesis.generation import GenerationMode
 
 from tests.conftest import SeededTenant, make_tenant
@@ -81,3 +82,80 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_spec(case: Any, fuzz_tenant: SeededTenant) -> None:
     case.call_and_validate(headers={"X-API-Key": fuzz_tenant.live_key})
+
+
+def _declared_links(raw: dict[str, Any]) -> set[str]:
+    """Every link of the spec, named as Schemathesis names a transition."""
+    declared: set[str] = set()
+    targets = {
+        op["operationId"]: f"{method.upper()} {path}"
+        for path, item in raw["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    links = raw["components"].get("links", {})
+    for path, item in raw["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            for status, response in op["responses"].items():
+                for name, link in (response.get("links") or {}).items():
+                    target = targets[links[link["$ref"].rpartition("/")[2]]["operationId"]]
+                    declared.add(f"{method.upper()} {path} -> [{status}] {name} -> {target}")
+    return declared
+
+
+def test_stateful_links(api_schema: Any, fuzz_tenant: SeededTenant) -> None:
+    """The stateful phase: chains of calls that follow the spec's links (create -> get ->
+    patch -> history -> delete, key -> rotate -> revoke, ...), every check on every step.
+
+    The steps share a live database, so Hypothesis may see a replay go another way (a second
+    create of the same email answers differently) and call the run flaky: like Schemathesis'
+    own runner, such a round is retried. Every check failure is recorded as it happens, so a
+    flaky replay cannot hide one.
+    """
+    declared = _declared_links(api_schema.raw_schema)
+    followed: set[str] = set()
+    failures: list[str] = []
+    base = api_schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": {"X-API-Key": fuzz_tenant.live_key}}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            try:
+                super().validate_response(response, case, **kwargs)
+            except Exception as exc:
+                failures.append(f"{case.operation.label} -> {response.status_code}: {exc!r}"[:2000])
+                raise
+
+        def step(self, input: Any) -> Any:
+            output = super().step(input)
+            if input.transition is not None and input.is_applied:
+                followed.add(input.transition.id)
+            return output
+
+    for _ in range(ROUNDS):
+        try:
+            Workflow.run(settings=STATEFUL_SETTINGS)
+        except Flaky:
+            pass
+        assert not failures, failures[0]
+        if declared <= followed:
+            break
+    covered = followed & declared
+    print(f"\nstateful phase: followed {len(covered)} of {len(declared)} declared links")
+    assert declared, "the spec declares links"
+    assert covered == declared, f"links never followed: {sorted(declared - followed)}"
+
+
+ROUNDS = 10
+STATEFUL_SETTINGS = settings(
+    max_examples=80,
+    stateful_step_count=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],
+)
