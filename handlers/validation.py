@@ -22,6 +22,7 @@ from connexion.validators import FormDataValidator, JSONRequestBodyValidator, Pa
 from jsonschema import Draft4Validator
 from starlette.types import Scope
 
+from handlers.http.uploads import FormUploadValidator
 from store.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from store.schema_errors import collect, explain  # shared with the store's checks of import rows
 
@@ -187,6 +188,8 @@ VALIDATOR_MAP = {
     "body": {
         "application/json": EnvelopeJSONBodyValidator,
         "application/x-www-form-urlencoded": EnvelopeFormBodyValidator,
+        # The CSV import's file upload: parsed once, spooled, never whole in memory.
+        "multipart/form-data": FormUploadValidator,
     },
     "parameter": EnvelopeParameterValidator,
 }
