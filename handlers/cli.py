@@ -135,7 +135,9 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"leadpipe {_version()}")
     commands = root.add_subparsers(dest="command", required=True)
 
-    serve_cmd = commands.add_parser("serve", help="apply migrations and serve the API", formatter_class=defaults)
+    serve_cmd = commands.add_parser(
+        "serve", help="apply migrations and serve the API", formatter_class=defaults
+    )
     serve_cmd.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     serve_cmd.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
     serve_cmd.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")

@@ -43,7 +43,9 @@ def _spectral() -> int:
 
 
 def _redocly() -> int:
-    result = _run("npx", "--no-install", "redocly", "lint", "--config", "redocly.yaml", "--format", "json", SPEC)
+    result = _run(
+        "npx", "--no-install", "redocly", "lint", "--config", "redocly.yaml", "--format", "json", SPEC
+    )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
@@ -54,7 +56,9 @@ def _redocly() -> int:
         print(f"redocly: {problem['ruleId']}: {problem['message']} at {where}")
     totals = report.get("totals", {})
     count = int(totals.get("errors", 0)) + int(totals.get("warnings", 0))
-    print(f"redocly (recommended): {totals.get('errors', 0)} error(s), {totals.get('warnings', 0)} warning(s)")
+    print(
+        f"redocly (recommended): {totals.get('errors', 0)} error(s), {totals.get('warnings', 0)} warning(s)"
+    )
     return count
 
 

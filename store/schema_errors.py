@@ -63,7 +63,8 @@ def _closest_branch(error: ValidationError) -> list[FieldError]:
     def rank(item: tuple[int, list[ValidationError]]) -> tuple[int, int, int]:
         index, errors = item
         kind_errors = sum(
-            e.validator == "enum" and len(e.validator_value) == 1 and len(e.relative_path) == 1 for e in errors
+            e.validator == "enum" and len(e.validator_value) == 1 and len(e.relative_path) == 1
+            for e in errors
         )
         return kind_errors, len(errors), index
 

@@ -42,7 +42,7 @@ def generate(spec_url: str, into: Path) -> int:
          "--custom-template-path", str(TEMPLATES)],
         capture_output=True, text=True, check=False,
         # It formats its output with ruff, installed beside this interpreter.
-        env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])},
+        env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])},
     )  # fmt: skip
     output = result.stdout + result.stderr
     if result.returncode != 0 or "warning" in output.lower():
@@ -56,7 +56,7 @@ def check(condition: bool, what: str) -> None:
     print(f"  ok  {what}")
 
 
-def scenario(server: LiveServer) -> None:  # noqa: PLR0915 - one linear story
+def scenario(server: LiveServer) -> None:
     api = importlib.import_module(PACKAGE)
     models = importlib.import_module(f"{PACKAGE}.models")
     types = importlib.import_module(f"{PACKAGE}.types")
@@ -64,14 +64,19 @@ def scenario(server: LiveServer) -> None:  # noqa: PLR0915 - one linear story
     def op(group: str, name: str) -> Any:
         return importlib.import_module(f"{PACKAGE}.api.{group}.{name}")
 
-    client = api.AuthenticatedClient(base_url=server.base_url, token=server.api_key, raise_on_unexpected_status=True)
+    client = api.AuthenticatedClient(
+        base_url=server.base_url, token=server.api_key, raise_on_unexpected_status=True
+    )
     tag = uuid.uuid4().hex[:6]
 
     created = [
         op("leads", "create_lead").sync(
             client=client,
             body=models.LeadCreate(
-                email=f"{name.lower()}.{tag}@example.com", first_name=name, last_name="Client", company="Acme Inc"
+                email=f"{name.lower()}.{tag}@example.com",
+                first_name=name,
+                last_name="Client",
+                company="Acme Inc",
             ),
         )
         for name in ("Ann", "Ben", "Cat")
@@ -80,7 +85,9 @@ def scenario(server: LiveServer) -> None:  # noqa: PLR0915 - one linear story
     ids = [r.data.id for r in created]
 
     first = op("leads", "list_leads").sync(client=client, limit=2, sort=models.ListLeadsSort.CREATED_AT)
-    check(isinstance(first, models.LeadListEnvelope) and first.meta.pagination.has_more, "list: page 1 has more")
+    check(
+        isinstance(first, models.LeadListEnvelope) and first.meta.pagination.has_more, "list: page 1 has more"
+    )
     second = op("leads", "list_leads").sync(
         client=client, limit=2, sort=models.ListLeadsSort.CREATED_AT, cursor=first.meta.pagination.next_cursor
     )
@@ -109,11 +116,15 @@ def scenario(server: LiveServer) -> None:  # noqa: PLR0915 - one linear story
         time.sleep(0.1)
     check([d.lead.id for d in duplicates] == [twin.data.id], "duplicates: the twin is found")
 
-    csv_text = f"email,firstName,lastName,tags\ndee.{tag}@example.com,Dee,Csv,vip;csv\nnot-an-email,Bad,Row,\n"
+    csv_text = (
+        f"email,firstName,lastName,tags\ndee.{tag}@example.com,Dee,Csv,vip;csv\nnot-an-email,Bad,Row,\n"
+    )
     uploaded = op("leads", "import_leads").sync(
         client=client,
         body=models.ImportLeadsFilesBody(
-            file=types.File(payload=io.BytesIO(csv_text.encode()), file_name="leads.csv", mime_type="text/csv")
+            file=types.File(
+                payload=io.BytesIO(csv_text.encode()), file_name="leads.csv", mime_type="text/csv"
+            )
         ),
     )
     check(isinstance(uploaded, models.LeadImportEnvelope), "import: multipart file accepted (202)")
@@ -131,7 +142,10 @@ def scenario(server: LiveServer) -> None:  # noqa: PLR0915 - one linear story
                 break
             time.sleep(0.1)
         counts = (status.counts.created, status.counts.failed)
-        check(status.status.value == "completed" and counts == (1, 1), f"import {status.id}: 1 created, 1 row error")
+        check(
+            status.status.value == "completed" and counts == (1, 1),
+            f"import {status.id}: 1 created, 1 row error",
+        )
         check(status.errors[0].row == 3 and status.errors[0].field == "email", "import: row 3 email error")
 
     exported = op("leads", "export_leads").sync(client=client)
@@ -142,7 +156,10 @@ def scenario(server: LiveServer) -> None:  # noqa: PLR0915 - one linear story
         client=client,
         body=models.SecretApiKeyCreate(name="ci", scopes=[models.SecretApiKeyCreateScopesItem.READ_LEADS]),
     )
-    check(isinstance(issued, models.IssuedApiKeyEnvelope) and issued.data.key.startswith("lp_live_sk_"), "key: created")
+    check(
+        isinstance(issued, models.IssuedApiKeyEnvelope) and issued.data.key.startswith("lp_live_sk_"),
+        "key: created",
+    )
     rotated = op("api_keys", "rotate_api_key").sync(issued.data.id, client=client)
     check(rotated.data.key != issued.data.key, "key: rotated")
     revoked = op("api_keys", "revoke_api_key").sync(issued.data.id, client=client)

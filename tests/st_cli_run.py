@@ -53,7 +53,8 @@ def main(argv: list[str]) -> int:
             for case in ElementTree.parse(report).getroot().iter("testcase"):
                 reached.add(re.sub(r"\s+", " ", case.get("name", "")).strip())
     missing = sorted(operations() - reached)
-    print(f"st run: exit {result.returncode}; {len(operations() & reached)} of {len(operations())} operations reached")
+    total = len(operations())
+    print(f"st run: exit {result.returncode}; {len(operations() & reached)} of {total} operations reached")
     if missing:
         print("never reached:", *missing, sep="\n  ")
     return 1 if result.returncode or missing else 0

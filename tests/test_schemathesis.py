@@ -12,6 +12,7 @@ made. Each of those rules has its own explicit test in tests/handlers.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -102,10 +103,8 @@ def test_stateful_links(api_schema: Any, fuzz_tenant: SeededTenant) -> None:
             return output
 
     for _ in range(ROUNDS):
-        try:
+        with contextlib.suppress(Flaky):
             Workflow.run(settings=STATEFUL_SETTINGS)
-        except Flaky:
-            pass
         assert not failures, failures[0]
         if declared <= followed:
             break

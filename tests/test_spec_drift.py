@@ -61,11 +61,18 @@ def test_lead_create_and_update_cover_every_writable_field_and_the_lead_every_pr
 def test_user_create_and_update_are_stored_and_the_user_has_every_property(
     client: TestClient, tenant: SeededTenant
 ) -> None:
-    body = {"email": "sam.drift@example.com", "name": "Sam Drift", "role": "member", "password": "a long passphrase"}
+    body = {
+        "email": "sam.drift@example.com",
+        "name": "Sam Drift",
+        "role": "member",
+        "password": "a long passphrase",
+    }
     assert set(body) == properties("UserCreate")
     created = assert_ok(client.post("/v1/users", json=body, headers=tenant.headers), 201)
     assert set(created) == properties("User")
-    assert {k: created[k] for k in ("email", "name", "role")} == {k: body[k] for k in ("email", "name", "role")}
+    assert {k: created[k] for k in ("email", "name", "role")} == {
+        k: body[k] for k in ("email", "name", "role")
+    }
     update = {"name": "Sam D.", "role": "admin", "active": False, "password": "another long passphrase"}
     assert set(update) == properties("UserUpdate")
     assert_ok(client.patch(f"/v1/users/{created['id']}", json=update, headers=tenant.headers))

@@ -12,7 +12,7 @@ request goes on with an empty body. The handler then streams it into the same im
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import IO, Any
 
 from connexion.validators import AbstractRequestBodyValidator
@@ -57,7 +57,7 @@ def chunks(file: IO[bytes]) -> Iterator[bytes]:
 
 class FormUploadValidator(AbstractRequestBodyValidator):
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        async def stream() -> AsyncIterator[bytes]:
+        async def stream() -> AsyncGenerator[bytes, None]:
             while True:
                 message = await receive()
                 yield message.get("body", b"")

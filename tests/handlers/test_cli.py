@@ -238,12 +238,13 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
 def test_every_option_has_help_and_shows_its_default() -> None:
     for sub in _parsers(cli.parser()):
         for action in sub._actions:
-            if isinstance(action, argparse._SubParsersAction | argparse._HelpAction | argparse._VersionAction):
+            if isinstance(
+                action, argparse._SubParsersAction | argparse._HelpAction | argparse._VersionAction
+            ):
                 continue
             assert action.help, f"{sub.prog}: {action.dest} has no help"
             if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
-                assert "%(default)" in action.help or isinstance(
-                    sub.formatter_class, type
-                ) and issubclass(sub.formatter_class, argparse.ArgumentDefaultsHelpFormatter), (
-                    f"{sub.prog}: {action.dest} does not show its default"
-                )
+                assert "%(default)" in action.help or (
+                    isinstance(sub.formatter_class, type)
+                    and issubclass(sub.formatter_class, argparse.ArgumentDefaultsHelpFormatter)
+                ), f"{sub.prog}: {action.dest} does not show its default"

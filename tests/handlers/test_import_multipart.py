@@ -9,7 +9,6 @@ from starlette.testclient import TestClient
 from handlers.app import create_app
 from handlers.settings import Settings
 from store import db
-
 from store.models import ImportChunk, LeadImport
 from tests.conftest import SeededTenant
 from tests.handlers.test_imports import leads_of, run_jobs, status
@@ -46,7 +45,9 @@ def test_a_file_part_is_imported_like_a_csv_body(client: TestClient, tenant: See
     assert (lead.email, lead.tags, lead.source) == ("uma@example.com", ["vip", "2026"], "import")
 
 
-def test_a_browser_style_content_type_for_the_part_is_accepted(client: TestClient, tenant: SeededTenant) -> None:
+def test_a_browser_style_content_type_for_the_part_is_accepted(
+    client: TestClient, tenant: SeededTenant
+) -> None:
     response = client.post(
         "/v1/leads/import",
         files={"file": ("leads.csv", TEXT.encode(), "application/vnd.ms-excel")},
@@ -68,7 +69,11 @@ def test_the_file_part_is_required_and_alone(client: TestClient, tenant: SeededT
 
 
 def test_a_bad_file_is_refused_like_a_bad_csv_body(client: TestClient, tenant: SeededTenant) -> None:
-    for content, status_code in ((b"", 422), ("email,cömpany\n".encode("latin-1"), 400), (b"nope,x\n1,2\n", 422)):
+    for content, status_code in (
+        (b"", 422),
+        ("email,cömpany\n".encode("latin-1"), 400),
+        (b"nope,x\n1,2\n", 422),
+    ):
         response = client.post(
             "/v1/leads/import", files={"file": ("a.csv", content, "text/csv")}, headers=tenant.headers
         )

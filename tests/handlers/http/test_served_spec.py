@@ -100,7 +100,11 @@ def test_swagger_ui_loads_the_served_spec(client: TestClient) -> None:
     assert page.status_code == 200
     assert "swagger-ui" in page.text
     # The UI's initializer fetches this URL; it is the served (as-written) document.
-    assert '"/v1/openapi.json"' in page.text or "'/v1/openapi.json'" in page.text or "/v1/openapi.json" in page.text
+    assert (
+        '"/v1/openapi.json"' in page.text
+        or "'/v1/openapi.json'" in page.text
+        or "/v1/openapi.json" in page.text
+    )
     spec = client.get("/v1/openapi.json").json()
     assert "$ref" in json.dumps(spec["paths"]["/leads"])
     assert client.get("/v1/ui/swagger-ui-bundle.js").status_code == 200
