@@ -17,7 +17,7 @@ from connexion.utils import get_function_from_name
 
 from handlers.api import imports
 from handlers.console import mount as console
-from handlers.http import connexion_pinned, errors, observe, rate_limit, security
+from handlers.http import connexion_pinned, errors, observe, rate_limit, security, served_spec
 from handlers.http.body_limit import BodyLimit
 from handlers.http.context import AppState
 from handlers.http.limiter import Limiter
@@ -105,6 +105,7 @@ def create_app(settings: Settings) -> AsyncApp:
     )
     observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
     rate_limit.install(app, limiter, settings, spec)
+    served_spec.install(app, spec, BASE_PATH)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
     console.install(app)
     return app

@@ -1,4 +1,6 @@
-"""Check that every operationId in the spec resolves to a handler function.
+"""Check that every operationId in the spec resolves to a handler function, and that every
+secured operation names its scopes in ``x-scopes`` (never on the security requirement, which
+OpenAPI 3.0 wants empty for apiKey/http schemes; `handlers.http.scopes` fails closed without).
 
 Run by ``tox -e spec``; Connexion would also fail at startup, but this names every missing
 handler at once and is cheap enough for a pre-commit hook.
@@ -6,7 +8,10 @@ handler at once and is cheap enough for a pre-commit hook.
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.app import _snake_case_function, load_spec
+from handlers.http.scopes import EXTENSION
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -23,12 +28,26 @@ def unresolved() -> list[str]:
             if operation_id in seen:
                 missing.append(f"{method.upper()} {path}: duplicate operationId {operation_id}")
             seen.add(operation_id)
+            missing += _scope_problems(f"{method.upper()} {path}", operation, spec.get("security", []))
             controller = operation.get("x-openapi-router-controller", "")
             try:
                 _snake_case_function(f"{controller}.{operation_id}")
             except (ImportError, AttributeError, ValueError) as exc:
                 missing.append(f"{method.upper()} {path}: {controller}.{operation_id} ({exc})")
     return missing
+
+
+def _scope_problems(where: str, operation: dict[str, Any], default: list[dict[str, Any]]) -> list[str]:
+    requirements = operation.get("security", default)
+    problems = [
+        f"{where}: scopes listed on security requirement {scheme!r}; move them to x-scopes"
+        for requirement in requirements
+        for scheme, listed in requirement.items()
+        if listed
+    ]
+    if any(requirements) and not isinstance(operation.get(EXTENSION), list):
+        problems.append(f"{where}: secured but declares no {EXTENSION} (an empty list if none needed)")
+    return problems
 
 
 def main() -> int:

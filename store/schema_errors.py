@@ -38,11 +38,41 @@ def explain(error: ValidationError) -> list[FieldError]:
     if kind == "additionalProperties":
         extra = set(error.instance) - set(error.schema.get("properties", {}))
         return [FieldError(_join(path, name), "Unknown or read-only field") for name in sorted(extra)]
+    if kind in ("oneOf", "anyOf") and error.context:
+        return _closest_branch(error)
+    if kind == "not" and spec == {}:
+        return [FieldError(path or "body", "Not allowed here")]
     if kind == "not" and isinstance(spec, dict) and list(spec) == ["required"]:
         # ``not: {required: [a, b]}``: mutually exclusive fields; name the later one.
         names = spec["required"]
         return [FieldError(_join(path, names[-1]), f"Send either {' or '.join(names)}, not both")]
     return [FieldError(path or "body", _message(kind, spec, error.message))]
+
+
+def _closest_branch(error: ValidationError) -> list[FieldError]:
+    """A ``oneOf``/``anyOf`` that matched no branch: explain the branch the body came closest to.
+
+    Closest: fewest failed one-value ``enum``s on top-level fields (the body's kind, e.g. a
+    key's ``type``), then fewest errors, then the first branch. When several branches matched
+    (a ``oneOf`` broken by sending both of two alternatives), there is no sub-error to show.
+    """
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+
+    def rank(item: tuple[int, list[ValidationError]]) -> tuple[int, int, int]:
+        index, errors = item
+        kind_errors = sum(
+            e.validator == "enum" and len(e.validator_value) == 1 and len(e.relative_path) == 1
+            for e in errors
+        )
+        return kind_errors, len(errors), index
+
+    _, closest = min(branches.items(), key=rank)
+    found: list[FieldError] = []
+    for sub in closest:
+        found += [e for e in explain(sub) if e not in found]
+    return found
 
 
 def _message(kind: str, spec: Any, fallback: str) -> str:

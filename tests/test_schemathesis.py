@@ -13,13 +13,15 @@ made. Each of those rules has its own explicit test in tests/handlers.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.generation import GenerationMode
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
 
+from tests.schemathesis_hooks import meaningful
 from tests.support import SeededTenant, make_tenant
 
 
@@ -34,56 +36,10 @@ def api_schema(app: Any, fuzz_tenant: SeededTenant) -> Any:
 
     @loaded.hook
     def map_case(context: Any, case: Any) -> Any:
-        if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
-            return case
-        if isinstance(case.query, dict):
-            case.query.pop("cursor", None)
-            if "assignedTo" in case.query:
-                case.query["assignedTo"] = fuzz_tenant.owner_id
-        if case.media_type == "text/csv":  # a CSV import must name known columns in its header
-            case.body = "email,firstName,lastName\nfuzz@example.com,Fuzz,Case\n"
-        case.body = _storable(case.body)
-        if isinstance(case.body, dict):
-            _make_meaningful(case.operation.path, case.body, fuzz_tenant)
-        return case
+        # The shipped hooks (schemathesis.toml) already ran; here assignees can be real users.
+        return meaningful(case, assignee=fuzz_tenant.owner_id)
 
     return loaded
-
-
-def _storable(value: Any) -> Any:
-    if isinstance(value, str):
-        return "".join(c for c in value if c != "\x00" and not 0xD800 <= ord(c) <= 0xDFFF)
-    if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    return value
-
-
-def _make_meaningful(path: str, body: dict[str, Any], tenant: SeededTenant) -> None:
-    if isinstance(body.get("customFields"), dict):  # keys <= 100 chars (x-propertyNames)
-        body["customFields"] = {k[:100]: v for k, v in body["customFields"].items()}
-    if body.get("assignedTo") is not None:
-        body["assignedTo"] = tenant.owner_id
-    if body.get("expiresAt") is not None:
-        body["expiresAt"] = "2999-01-01T00:00:00Z"
-    if path in ("/webhook-endpoints", "/webhook-endpoints/{endpointId}"):
-        # A destination must be one the server accepts (https, a host name): SSRF rules are
-        # meaning, not schema (tests/store/webhooks/test_ssrf.py). `fields` needs lead.updated.
-        if "url" in body:
-            body["url"] = "https://hooks.example.com/fuzz"
-        if body.get("fields") and "events" in body:
-            body["events"] = ["lead.updated"]
-        elif body.get("fields"):
-            body.pop("fields")
-    if path == "/api-keys":
-        field = "permissions" if "permissions" in body else "scopes"
-        body.pop("scopes" if field == "permissions" else "permissions", None)
-        if body.get("type") == "publishable":
-            body[field] = ["capture:leads"]
-        else:
-            body[field] = [s for s in body.get(field) or [] if s != "capture:leads"] or ["read:leads"]
-            body.pop("allowedOrigins", None)  # publishable keys only
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -93,3 +49,78 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_spec(case: Any, fuzz_tenant: SeededTenant) -> None:
     case.call_and_validate(headers={"X-API-Key": fuzz_tenant.live_key})
+
+
+def _declared_links(raw: dict[str, Any]) -> set[str]:
+    """Every link of the spec, named as Schemathesis names a transition."""
+    declared: set[str] = set()
+    targets = {
+        op["operationId"]: f"{method.upper()} {path}"
+        for path, item in raw["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    links = raw["components"].get("links", {})
+    for path, item in raw["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            for status, response in op["responses"].items():
+                for name, link in (response.get("links") or {}).items():
+                    target = targets[links[link["$ref"].rpartition("/")[2]]["operationId"]]
+                    declared.add(f"{method.upper()} {path} -> [{status}] {name} -> {target}")
+    return declared
+
+
+def test_stateful_links(api_schema: Any, fuzz_tenant: SeededTenant) -> None:
+    """The stateful phase: chains of calls that follow the spec's links (create -> get ->
+    patch -> history -> delete, key -> rotate -> revoke, ...), every check on every step.
+
+    The steps share a live database, so Hypothesis may see a replay go another way (a second
+    create of the same email answers differently) and call the run flaky: like Schemathesis'
+    own runner, such a round is retried. Every check failure is recorded as it happens, so a
+    flaky replay cannot hide one.
+    """
+    declared = _declared_links(api_schema.raw_schema)
+    followed: set[str] = set()
+    failures: list[str] = []
+    base = api_schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": {"X-API-Key": fuzz_tenant.live_key}}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            try:
+                super().validate_response(response, case, **kwargs)
+            except Exception as exc:
+                failures.append(f"{case.operation.label} -> {response.status_code}: {exc!r}"[:2000])
+                raise
+
+        def step(self, input: Any) -> Any:
+            output = super().step(input)
+            if input.transition is not None and input.is_applied:
+                followed.add(input.transition.id)
+            return output
+
+    for _ in range(ROUNDS):
+        with contextlib.suppress(Flaky):
+            Workflow.run(settings=STATEFUL_SETTINGS)
+        assert not failures, failures[0]
+        if declared <= followed:
+            break
+    covered = followed & declared
+    print(f"\nstateful phase: followed {len(covered)} of {len(declared)} declared links")
+    assert declared, "the spec declares links"
+    assert covered == declared, f"links never followed: {sorted(declared - followed)}"
+
+
+ROUNDS = 10
+STATEFUL_SETTINGS = settings(
+    max_examples=80,
+    stateful_step_count=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],
+)

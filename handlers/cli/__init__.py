@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import secrets
 import signal
 import sys
 import threading
+import tomllib
 from collections.abc import Sequence
+from pathlib import Path
 
 from handlers import logging_setup, worker
 from handlers.cli import limits, ops
@@ -145,32 +148,48 @@ def create_tenant(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("leadpipe")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+
+
 def parser() -> argparse.ArgumentParser:
+    defaults = argparse.ArgumentDefaultsHelpFormatter  # every option's help shows its default
     root = argparse.ArgumentParser(prog="leadpipe", description="Self-hosted leads pipeline API")
+    root.add_argument("--version", action="version", version=f"leadpipe {_version()}")
     commands = root.add_subparsers(dest="command", required=True)
 
-    serve_cmd = commands.add_parser("serve", help="apply migrations and serve the API")
-    serve_cmd.add_argument("--host", default="127.0.0.1")
-    serve_cmd.add_argument("--port", type=int, default=8000)
-    serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd = commands.add_parser(
+        "serve", help="apply migrations and serve the API", formatter_class=defaults
+    )
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    serve_cmd.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     serve_cmd.add_argument(
         "--plan", choices=PLANS, default="enterprise", help="plan of the tenant made on an empty database"
     )
 
     commands.add_parser("migrate", help="apply pending migrations")
 
-    worker_cmd = commands.add_parser("worker", help="run background jobs (dedup, imports), no HTTP")
-    worker_cmd.add_argument("--threads", type=int, default=1)
+    worker_cmd = commands.add_parser(
+        "worker", help="run background jobs (dedup, imports), no HTTP", formatter_class=defaults
+    )
+    worker_cmd.add_argument("--threads", type=int, default=1, help="job worker threads")
     worker_cmd.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
     worker_cmd.add_argument("--tenant", metavar="TENANT_ID", help="only this tenant's jobs")
 
     tenant_parser = commands.add_parser("tenant", help="manage tenants")
     tenant_cmd = tenant_parser.add_subparsers(dest="action", required=True)
-    create = tenant_cmd.add_parser("create", help="create a tenant with an owner and two admin keys")
-    create.add_argument("name")
-    create.add_argument("--plan", choices=PLANS, default="free")
-    create.add_argument("--owner-email", required=True)
-    create.add_argument("--owner-password", required=True)
+    create = tenant_cmd.add_parser(
+        "create", help="create a tenant with an owner and two admin keys", formatter_class=defaults
+    )
+    create.add_argument("name", help="the tenant's display name")
+    create.add_argument("--plan", choices=PLANS, default="free", help="billing plan (limits, quotas)")
+    create.add_argument("--owner-email", required=True, help="the owner's sign-in email (required)")
+    create.add_argument("--owner-password", required=True, help="the owner's password (required)")
     create.add_argument("--json", action="store_true", help="print one JSON object")
     limits.add_commands(tenant_cmd, commands)
     ops.add_commands(tenant_cmd, commands)

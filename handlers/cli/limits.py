@@ -20,8 +20,8 @@ def add_commands(tenant_cmd: Any, commands: Any) -> None:
     set_plan = tenant_cmd.add_parser(
         "set-plan", help="change a tenant's plan; enterprise tenants may get their own rate limit"
     )
-    set_plan.add_argument("tenant_id")
-    set_plan.add_argument("--plan", choices=PLANS, required=True)
+    set_plan.add_argument("tenant_id", help="the tenant's id")
+    set_plan.add_argument("--plan", choices=PLANS, required=True, help="the new plan (required)")
     set_plan.add_argument("--limit", type=int, help="requests per minute (enterprise only)")
     set_plan.add_argument("--burst", type=int, help="burst (enterprise only; default limit/10)")
     set_plan.add_argument("--json", action="store_true", help="print one JSON object")

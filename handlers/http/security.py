@@ -1,9 +1,9 @@
 """Security functions named by the spec's ``x-apikeyInfoFunc`` / ``x-bearerInfoFunc``.
 
 Connexion calls them on the event loop, so the database lookup runs in a worker thread.
-Connexion checks scopes itself only for OAuth2; for our schemes each operation's security
-requirement lists the scopes it needs and we check them here. The tenant comes from the
-credential alone: an ``X-Tenant-ID`` header is never read.
+Connexion checks scopes itself only for OAuth2; for our schemes each operation lists the scopes
+it needs in its ``x-scopes`` extension (`handlers.http.scopes`) and we check them here. The
+tenant comes from the credential alone: an ``X-Tenant-ID`` header is never read.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 from connexion.security import NO_VALUE, BearerSecurityHandler
 
+from handlers.http import scopes
 from handlers.http.context import request_id
 from handlers.http.identity import session_codec
 from handlers.http.rate_limit import note_principal
@@ -56,7 +57,12 @@ def _one_credential(request: Any) -> None:
 
 async def _authorize(principal: Principal, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
     _one_credential(request)
-    required = list(required_scopes or [])
+    # The operation's x-scopes, plus any still listed on its security requirement; none
+    # declared at all fails closed.
+    declared = scopes.required_for(request)
+    if declared is None:
+        raise PermissionDenied("This operation declares no scopes (x-scopes)")
+    required = sorted({*declared, *(required_scopes or [])})
     # A recognised caller refused below still counts against (and is told) its rate limit.
     note_principal(request, principal)
     if CAPTURE_SCOPE in principal.scopes and CAPTURE_SCOPE not in required:

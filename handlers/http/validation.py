@@ -24,6 +24,7 @@ from jsonschema import Draft4Validator, ValidationError
 from jsonschema.validators import extend
 from starlette.types import Scope
 
+from handlers.http.uploads import FormUploadValidator
 from store.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from store.schema_errors import collect, explain  # shared with the store's checks of import rows
 
@@ -207,6 +208,8 @@ VALIDATOR_MAP = {
     "body": {
         "application/json": EnvelopeJSONBodyValidator,
         "application/x-www-form-urlencoded": EnvelopeFormBodyValidator,
+        # The CSV import's file upload: parsed once, spooled, never whole in memory.
+        "multipart/form-data": FormUploadValidator,
     },
     "parameter": EnvelopeParameterValidator,
 }

@@ -233,7 +233,17 @@ def test_sandbox_key_cannot_mint_live(client: TestClient, tenant: SeededTenant) 
         ({"name": "x", "scopes": ["read:leads"], "expiresAt": "tomorrow"}, "expiresAt"),
         ({"name": "x", "scopes": ["read:leads"], "id": "abc"}, "id"),
         ({"name": "x", "scopes": ["read:leads"], "key": "lp_live_sk_" + "a" * 32}, "key"),
-        ({"name": "x", "type": "publishable", "scopes": ["read:leads"]}, "scopes"),
+        ({"name": "x", "type": "publishable", "scopes": ["read:leads"]}, "scopes[0]"),
+        ({"name": "x", "scopes": ["read:leads"], "allowedOrigins": ["https://a.example"]}, "allowedOrigins"),
+        (
+            {
+                "name": "x",
+                "type": "publishable",
+                "permissions": ["capture:leads"],
+                "scopes": ["capture:leads"],
+            },
+            "permissions",
+        ),
     ],
 )
 def test_invalid_key_requests_are_422_and_write_nothing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -213,3 +214,37 @@ def test_serve_bootstraps_an_empty_database_with_one_working_key(sqlite_url: str
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    expected = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert capsys.readouterr().out.strip() == f"leadpipe {expected['project']['version']}"
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _parsers(sub)
+    return found
+
+
+def test_every_option_has_help_and_shows_its_default() -> None:
+    for sub in _parsers(cli.parser()):
+        for action in sub._actions:
+            if isinstance(
+                action, argparse._SubParsersAction | argparse._HelpAction | argparse._VersionAction
+            ):
+                continue
+            assert action.help, f"{sub.prog}: {action.dest} has no help"
+            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+                assert "%(default)" in action.help or (
+                    isinstance(sub.formatter_class, type)
+                    and issubclass(sub.formatter_class, argparse.ArgumentDefaultsHelpFormatter)
+                ), f"{sub.prog}: {action.dest} does not show its default"
