@@ -23,10 +23,7 @@ racing creates of one new email cannot both create.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-
-import peewee
 
 from store.access.principals import Principal
 from store.audit import log as audit
@@ -39,7 +36,7 @@ from store.leads import lifecycle as leads
 from store.leads.rules import normalize_email
 from store.limits import quotas
 from store.models import Lead, LeadDuplicate, LeadEvent, LeadTag
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 
 ON_DUPLICATE = ("allow", "reject", "update")
 FILLABLE = ("company", "title", "industry", "message", "assigned_to")
@@ -51,7 +48,6 @@ def list_duplicates(
 ) -> PageResult[Lead]:
     """The lead's detected duplicates, oldest first; each row carries ``reasons`` and ``detected_at``."""
     lead = leads.find_lead(caller, lead_id)
-    fingerprint = codec.fingerprint("lead_duplicates", {"lead": lead.id})
     query = (
         Lead.select(Lead, LeadDuplicate.reasons, LeadDuplicate.detected_at)
         .join(
@@ -60,12 +56,18 @@ def list_duplicates(
         )
         .where((LeadDuplicate.tenant_id == lead.tenant_id) & (LeadDuplicate.lead_id == lead.id))
     )
-    if cursor is not None:
-        created_at, other_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), other_id)
-        query = query.where(peewee.Tuple(Lead.created_at, Lead.id) > position)
-    rows = list(query.order_by(Lead.created_at, Lead.id).limit(limit + 1).objects())
-    return codec.page(rows, limit, fingerprint, lambda row: [row.created_at.isoformat(), row.id])
+    return keyset_page(
+        query,
+        codec=codec,
+        kind="lead_duplicates",
+        filters={"lead": lead.id},
+        key=Lead.created_at,
+        tiebreak=Lead.id,
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+        objects=True,
+    )
 
 
 def _fold(target: Lead, sources: list[Lead]) -> None:

@@ -31,7 +31,7 @@ from store.errors import (
 )
 from store.ids import new_id, random_token
 from store.models import ApiKey, Tenant, User, utcnow
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 
 SECRET, PUBLISHABLE = "secret", "publishable"
 KEY_PATTERN = re.compile(r"^lp_(live|sandbox)_(sk|pk)_[A-Za-z0-9]{32}$")
@@ -289,14 +289,17 @@ def get_key(caller: Principal, key_id: str) -> ApiKey:
 @reading
 def list_keys(caller: Principal, *, limit: int, cursor: str | None, codec: CursorCodec) -> PageResult[ApiKey]:
     """Newest first, keyset-paginated on (created_at, id)."""
-    fingerprint = codec.fingerprint("api_keys", {"env": caller.environment})
-    query = ApiKey.select().where(_visible(caller))
-    if cursor is not None:
-        created_at, key_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), key_id)
-        query = query.where(peewee.Tuple(ApiKey.created_at, ApiKey.id) < position)
-    rows = list(query.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda k: [k.created_at.isoformat(), k.id])
+    return keyset_page(
+        ApiKey.select().where(_visible(caller)),
+        codec=codec,
+        kind="api_keys",
+        filters={"env": caller.environment},
+        key=ApiKey.created_at,
+        tiebreak=ApiKey.id,
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @transaction
