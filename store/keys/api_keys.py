@@ -16,7 +16,7 @@ from typing import Any
 
 import peewee
 
-from store.access import power
+from store.access import power, principals
 from store.access.principals import CAPTURE_SCOPE, SANDBOX, SCOPES, Principal
 from store.access.roles import ADMIN
 from store.audit import log as audit
@@ -115,11 +115,9 @@ def authenticate(plaintext: str) -> Principal:
         creator_active=bool(row.creator_active),
         creator_role=row.creator_role,
     )
-    return Principal(
-        tenant_id=row.tenant_id,
+    return principals.acting(
+        power.of_key(row.tenant_id, row.environment, scopes, role),
         plan=row.plan,
-        environment=row.environment,
-        scopes=scopes,
         actor_type="api_key",
         actor_id=row.id,
         api_key_id=row.id,
@@ -127,7 +125,6 @@ def authenticate(plaintext: str) -> Principal:
         rate_limit_tier=row.rate_limit_tier,
         rate_limit=row.rate_limit,
         rate_burst=row.rate_burst,
-        role=role,
     )
 
 
