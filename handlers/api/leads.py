@@ -10,7 +10,7 @@ from handlers.http.context import app_state
 from handlers.http.idempotency import idempotent
 from handlers.http.preconditions import if_match, with_etag
 from handlers.http.security import principal_of
-from store.duplicates import merge as lead_duplicates
+from store.duplicates import policy
 from store.leads import lifecycle as leads
 from store.leads import queries as lead_queries
 
@@ -30,7 +30,7 @@ def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: 
     caller = principal_of(token_info)
 
     def produce() -> envelope.Reply:
-        lead, created = lead_duplicates.create_lead(caller, presenters.snake_keys(body), on_duplicate)
+        lead, created = policy.create_lead(caller, presenters.snake_keys(body), on_duplicate)
         if created:
             return envelope.created(presenters.lead(lead))
         return envelope.ok(presenters.lead(lead), message="Existing lead updated")
