@@ -15,15 +15,18 @@ from store.leads import lifecycle as leads
 from store.leads import queries as lead_queries
 
 
-def lead_filters(
-    *, created_after: str | None = None, created_before: str | None = None, **equal: Any
-) -> lead_queries.LeadFilters:
-    """The list's filter parameters as `LeadFilters`; shared with the CSV export."""
-    return lead_queries.LeadFilters(
-        created_after=timestamps.parse(created_after, "createdAfter"),
-        created_before=timestamps.parse(created_before, "createdBefore"),
-        **equal,
-    )
+def lead_filters(params: dict[str, Any]) -> lead_queries.LeadFilters:
+    """The filter parameters of the list and the CSV export as `LeadFilters`.
+
+    The parameter list lives once, in the spec (``LeadFilter*`` parameters) and in
+    `LeadFilters`' fields: both operations take them as ``**params`` (Connexion passes every
+    validated parameter, unknown ones were already refused by strict validation), and only the
+    fields `LeadFilters` declares are read here.
+    """
+    values = {name: params.get(name) for name in lead_queries.FILTER_NAMES}
+    values["created_after"] = timestamps.parse(values["created_after"], "createdAfter")
+    values["created_before"] = timestamps.parse(values["created_before"], "createdBefore")
+    return lead_queries.LeadFilters(**values)
 
 
 def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: str = "allow") -> Any:
@@ -40,30 +43,12 @@ def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: 
 
 def list_leads(
     token_info: dict[str, Any],
-    status: str | None = None,
-    source: str | None = None,
-    assigned_to: str | None = None,
-    tag: str | None = None,
-    q: str | None = None,
-    score_min: int | None = None,
-    score_max: int | None = None,
-    created_after: str | None = None,
-    created_before: str | None = None,
     sort: str = lead_queries.DEFAULT_SORT,
     limit: int = 20,
     cursor: str | None = None,
+    **params: Any,
 ) -> envelope.Reply:
-    filters = lead_filters(
-        status=status,
-        source=source,
-        assigned_to=assigned_to,
-        tag=tag,
-        q=q,
-        score_min=score_min,
-        score_max=score_max,
-        created_after=created_after,
-        created_before=created_before,
-    )
+    filters = lead_filters(params)
     result = lead_queries.list_leads(
         principal_of(token_info), filters, sort=sort, limit=limit, cursor=cursor, codec=app_state().cursors
     )

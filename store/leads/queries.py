@@ -7,7 +7,7 @@ in a million-lead walk costs one index range scan, the same as the first page.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import peewee
@@ -38,6 +38,9 @@ class LeadFilters:
     score_max: int | None = None
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
+
+
+FILTER_NAMES = tuple(field.name for field in fields(LeadFilters))
 
 
 def matching(caller: Principal, filters: LeadFilters) -> peewee.Expression:
