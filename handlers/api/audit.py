@@ -52,4 +52,4 @@ def list_audit_events(
     result = audit.list_events(
         principal_of(token_info), filters, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page([present(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)
+    return envelope.page(result, present, limit=limit)

@@ -19,9 +19,7 @@ def get_lead_duplicates(
     result = queries.list_duplicates(
         principal_of(token_info), lead_id, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page(
-        [presenters.duplicate(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
-    )
+    return envelope.page(result, presenters.duplicate, limit=limit)
 
 
 def merge_leads(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> Any:

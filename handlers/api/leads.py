@@ -52,9 +52,7 @@ def list_leads(
     result = lead_queries.list_leads(
         principal_of(token_info), filters, sort=sort, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page(
-        [presenters.lead(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
-    )
+    return envelope.page(result, presenters.lead, limit=limit)
 
 
 def get_lead(lead_id: str, token_info: dict[str, Any]) -> Any:
@@ -82,6 +80,4 @@ def get_lead_history(
     result = lead_queries.list_history(
         principal_of(token_info), lead_id, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page(
-        [presenters.lead_event(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
-    )
+    return envelope.page(result, presenters.lead_event, limit=limit)
