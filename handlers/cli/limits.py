@@ -43,9 +43,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Purged {idempotency.purge_all_expired()} expired idempotency record(s)")
         return 0
     tenant = plans.set_plan(args.tenant_id, args.plan, limit=args.limit, burst=args.burst)
-    limit, burst = plans.RATE_LIMITS[tenant.plan]
-    if tenant.rate_limit:
-        limit, burst = tenant.rate_limit, tenant.rate_burst or burst
+    # What the middleware enforces: the tenant's own limits, the operator's overrides, the table.
+    limit, burst = plans.plan_rate(
+        tenant.plan, tenant.rate_limit, tenant.rate_burst, settings.rate_limit_overrides
+    )
     result = {"tenantId": tenant.id, "plan": tenant.plan, "rateLimit": limit, "burst": burst}
     if args.json:
         print(json.dumps(result))

@@ -200,7 +200,7 @@ def install(app: Any, limiter: Limiter, settings: Any, spec: dict[str, Any]) -> 
 
     per_ip = settings.rate_limit_per_ip
     ip_policy = Policy("ip", *per_ip) if per_ip else None
-    overrides = {plan: (limit, burst) for plan, limit, burst in settings.rate_limit_plans}
+    overrides = settings.rate_limit_overrides
     app.add_middleware(RateLimitHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
         IpRateLimit,
