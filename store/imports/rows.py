@@ -28,7 +28,7 @@ import peewee
 from store.access.principals import Principal
 from store.db import database, transaction
 from store.duplicates import policy
-from store.errors import FieldError, StoreError
+from store.errors import FieldError, Refused, StoreError
 from store.leads import lifecycle as leads
 from store.leads import schema as lead_schema
 from store.leads.rules import normalize_email
@@ -64,7 +64,7 @@ def prepare(item: Any) -> Prepared:
 
 
 def _failed(exc: StoreError) -> RowOutcome:
-    if exc.status >= 500:  # the database is gone: the whole batch fails, to be retried
+    if not isinstance(exc, Refused):  # the database is gone (Transient) or a bug: the whole batch fails
         raise exc
     return RowOutcome(ERROR, errors=tuple(exc.errors) or (FieldError("item", exc.message),))
 
