@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
-from connexion.resolver import Resolver
-from connexion.utils import get_function_from_name
 
 from handlers.api import imports
 from handlers.console import mount as console
@@ -22,45 +17,21 @@ from handlers.http.body_limit import BodyLimit
 from handlers.http.context import AppState
 from handlers.http.limiter import Limiter
 from handlers.http.request_context import RequestContext
+from handlers.http.resolver import resolver
 from handlers.http.validation import VALIDATOR_MAP
 from handlers.settings import Settings
-from store import db
+from handlers.store_setup import open_store
 from store.pagination import CursorCodec
-from store.webhooks import config as webhook_config
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
 SPEC_FILE = "leadpipe.yaml"
 BASE_PATH = "/v1"
 
 
-def _snake_case_function(operation_id: str) -> Any:
-    """``handlers.api.leads.createLead`` -> the function ``handlers.api.leads.create_lead``.
-
-    Clients see idiomatic camelCase operationIds; Python keeps snake_case names.
-    """
-    module, _, name = operation_id.rpartition(".")
-    return get_function_from_name(f"{module}.{re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()}")
-
-
 def load_spec() -> dict[str, Any]:
     with open(SPEC_DIR / SPEC_FILE, encoding="utf-8") as handle:
         spec: dict[str, Any] = yaml.safe_load(handle)
     return spec
-
-
-def configure_store(settings: Settings) -> None:
-    """Hand the settings the background jobs need down to the store (webhook delivery and event
-    retention run in worker threads, outside any request). Called by every entry point."""
-    webhook_config.configure(
-        webhook_config.WebhookConfig(
-            secret_keys=settings.secret_keys,
-            production=settings.production,
-            retry_delays=settings.webhook_retry_delays,
-            allow_networks=tuple(ipaddress.ip_network(n) for n in settings.webhook_allow_networks),
-            max_in_flight=settings.webhook_max_in_flight,
-            event_retention=dt.timedelta(days=settings.event_retention_days),
-        )
-    )
 
 
 def create_app(settings: Settings) -> AsyncApp:
@@ -72,8 +43,7 @@ def create_app(settings: Settings) -> AsyncApp:
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
     # Idempotent: under `leadpipe serve` the CLI has bound it already and job threads use it.
-    db.connect(settings.database_url, pool_size=settings.db_pool_size)
-    configure_store(settings)
+    open_store(settings)
     spec = load_spec()
     limiter = Limiter(settings.rate_limit_url)
     state = AppState(settings=settings, cursors=CursorCodec(settings.secret_keys), limiter=limiter)
@@ -90,7 +60,7 @@ def create_app(settings: Settings) -> AsyncApp:
     app.add_api(
         SPEC_FILE,
         base_path=BASE_PATH,
-        resolver=Resolver(function_resolver=_snake_case_function),
+        resolver=resolver(),
         strict_validation=True,
         validate_responses=settings.validate_responses,
         pythonic_params=True,

@@ -6,7 +6,8 @@ handler at once and is cheap enough for a pre-commit hook.
 
 from __future__ import annotations
 
-from handlers.app import _snake_case_function, load_spec
+from handlers.app import load_spec
+from handlers.http.resolver import snake_case_function
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -25,7 +26,7 @@ def unresolved() -> list[str]:
             seen.add(operation_id)
             controller = operation.get("x-openapi-router-controller", "")
             try:
-                _snake_case_function(f"{controller}.{operation_id}")
+                snake_case_function(f"{controller}.{operation_id}")
             except (ImportError, AttributeError, ValueError) as exc:
                 missing.append(f"{method.upper()} {path}: {controller}.{operation_id} ({exc})")
     return missing

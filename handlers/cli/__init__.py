@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from handlers import logging_setup, worker
 from handlers.cli import limits, ops
 from handlers.settings import ConfigError, Settings
+from handlers.store_setup import open_store
 from store import db
 from store.access.principals import PLANS
 from store.errors import StoreError
@@ -20,10 +21,7 @@ from store.tenants import lifecycle as tenants
 
 
 def _open(settings: Settings) -> None:
-    from handlers.app import configure_store  # the app's imports are only needed from here on
-
-    db.connect(settings.database_url, pool_size=settings.db_pool_size)
-    configure_store(settings)
+    open_store(settings)
 
 
 def _bootstrap(plan: str = "enterprise") -> None:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from handlers.settings import Settings
-from store import db
+from handlers.store_setup import open_store
 from store.access.principals import PLANS
 from store.idempotency import replays as idempotency
 from store.limits import plans
@@ -37,8 +37,7 @@ def handles(args: argparse.Namespace) -> bool:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    db.connect(settings.database_url, pool_size=settings.db_pool_size)
-    db.migrate()
+    open_store(settings, migrate=True)
     if args.command == "idempotency":
         print(f"Purged {idempotency.purge_all_expired()} expired idempotency record(s)")
         return 0

@@ -20,7 +20,8 @@ from typing import Any
 from handlers import logging_setup
 from handlers.http.metrics import MULTIPROC_ENV
 from handlers.settings import Settings
-from store import backups, db
+from handlers.store_setup import open_store
+from store import backups
 from store.access.principals import ENVIRONMENTS, LIVE, SCOPES
 from store.keys import api_keys
 from store.tenants import operator
@@ -118,8 +119,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _backup(settings, args.path)
     if args.command == "restore":
         return _restore(settings, args.path, args.yes)
-    db.connect(settings.database_url, pool_size=settings.db_pool_size)
-    db.migrate()
+    open_store(settings, migrate=True)
     if args.command == "tenant":
         for tenant in operator.list_tenants():
             row = {"tenantId": tenant.id, "plan": tenant.plan, "name": tenant.name}
