@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 from connexion import AsyncApp
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from handlers.api import imports
 from handlers.console import mount as console
@@ -48,15 +56,44 @@ def create_app(settings: Settings) -> AsyncApp:
     limiter = Limiter(settings.rate_limit_url)
     state = AppState(settings=settings, cursors=CursorCodec(settings.secret_keys), limiter=limiter)
 
+    middlewares = [  # outermost first: each entry wraps every one below it, then the handler
+        ServerErrorMiddleware,  # Connexion's last resort: a bare 500 if all else failed
+        partial(RequestContext, state=state),  # request id, X-Request-ID, the app state
+        partial(observe.Observe, token=settings.metrics_token),  # metrics, access log; GET /metrics
+        rate_limit.RateLimitHeaders,  # X-RateLimit-* on every answer, error envelopes included
+        console.ConsoleStatic,  # /console/ static files, outside the API
+        ExceptionMiddleware,  # every exception below becomes an envelope (handlers.http.errors)
+        partial(  # 413 / 408 before anything reads a body
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            routes=imports.body_limits(settings, BASE_PATH),
+            timeout_seconds=settings.body_timeout_seconds,
+        ),
+        SwaggerUIMiddleware,  # /v1/ui/ and /v1/openapi.json
+        RoutingMiddleware,  # names the operation
+        observe.ObserveRoute,  # notes the operation (and, later, who called) for metrics and logs
+        partial(  # per client IP, before any key lookup touches the database
+            rate_limit.IpRateLimit,
+            limiter=limiter,
+            policy=rate_limit.ip_policy(settings),
+            public_operations=rate_limit.public_operations(spec),
+            overrides=settings.rate_limit_overrides,
+        ),
+        SecurityMiddleware,  # the credential -> token_info with our Principal (handlers.http.security)
+        partial(rate_limit.TenantRateLimit, limiter=limiter, overrides=settings.rate_limit_overrides),
+        connexion_pinned.CachedRequestValidationMiddleware,  # parameters and body, validators built once
+        ResponseValidationMiddleware,  # on in tests (settings.validate_responses)
+        LifespanMiddleware,
+        ContextMiddleware,  # connexion.context for the handlers
+    ]
     app = AsyncApp(
         __name__,
         specification_dir=SPEC_DIR,
         validator_map=VALIDATOR_MAP,
         security_map=security.SECURITY_MAP,
-        # Handler decorators and request validators built once per operation, not per request.
-        middlewares=connexion_pinned.middlewares(),
+        middlewares=middlewares,
     )
-    connexion_pinned.install(app)
+    connexion_pinned.install(app)  # handler decorators built once per operation, not per request
     app.add_api(
         SPEC_FILE,
         base_path=BASE_PATH,
@@ -65,16 +102,5 @@ def create_app(settings: Settings) -> AsyncApp:
         validate_responses=settings.validate_responses,
         pythonic_params=True,
     )
-    app.add_middleware(RequestContext, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
-    app.add_middleware(
-        BodyLimit,
-        position=MiddlewarePosition.BEFORE_SWAGGER,
-        max_bytes=settings.max_body_bytes,
-        routes=imports.body_limits(settings, BASE_PATH),
-        timeout_seconds=settings.body_timeout_seconds,
-    )
-    observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
-    rate_limit.install(app, limiter, settings, spec)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
-    console.install(app)
     return app

@@ -194,22 +194,7 @@ def public_operations(spec: dict[str, Any]) -> set[str]:
     }
 
 
-def install(app: Any, limiter: Limiter, settings: Any, spec: dict[str, Any]) -> None:
-    """Wire the three pieces into a Connexion app (before its first request)."""
-    from connexion.middleware import MiddlewarePosition
-
+def ip_policy(settings: Any) -> Policy | None:
+    """The per-IP budget (`Settings.rate_limit_per_ip`), or None when it is switched off."""
     per_ip = settings.rate_limit_per_ip
-    ip_policy = Policy("ip", *per_ip) if per_ip else None
-    overrides = settings.rate_limit_overrides
-    app.add_middleware(RateLimitHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        IpRateLimit,
-        position=MiddlewarePosition.BEFORE_SECURITY,
-        limiter=limiter,
-        policy=ip_policy,
-        public_operations=public_operations(spec),
-        overrides=overrides,
-    )
-    app.add_middleware(
-        TenantRateLimit, position=MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter, overrides=overrides
-    )
+    return Policy("ip", *per_ip) if per_ip else None
