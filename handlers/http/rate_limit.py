@@ -53,6 +53,15 @@ class _Slot:
         return self.tenant or self.ip
 
 
+def show_verdicts(scope: Scope, *, ip: Verdict | None, tenant: Verdict | None) -> None:
+    """Let `RateLimitHeaders` report budgets counted outside these middlewares (public capture
+    counts its own per-IP and per-key budgets in the handler). ``tenant`` None keeps the one
+    already counted."""
+    slot = _slot(scope)
+    if slot is not None:
+        slot.ip, slot.tenant = ip, tenant or slot.tenant
+
+
 def _slot(scope: Scope) -> _Slot | None:
     slot = scope.get(SLOT)
     return slot if isinstance(slot, _Slot) else None
