@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.api import timestamps
-from handlers.api.presenters import to_camel
 from handlers.http import envelope
 from handlers.http.context import app_state
+from handlers.http.names import to_camel
 from handlers.http.security import principal_of
 from store.audit import log as audit
 from store.models import AuditEvent

@@ -13,8 +13,7 @@ from typing import Any
 
 from connexion import request
 
-from handlers.api import presenters
-from handlers.http import envelope, rate_limit
+from handlers.http import envelope, names, rate_limit
 from handlers.http.context import app_state, request_id
 from handlers.http.limiter import Policy, Verdict
 from handlers.http.security import refuse_repeated_credentials
@@ -64,7 +63,7 @@ def capture_lead(body: dict[str, Any], key: str | None = None) -> Any:
     }
     submission = capture.Submission(
         key=presented,
-        fields={presenters.to_snake(name): value for name, value in fields.items()},
+        fields={names.to_snake(name): value for name, value in fields.items()},
         honeypot=bool(str(body.get("honeypot") or "").strip()),
         redirect=body.get("redirect") or None,
         origin=request.headers.get("origin"),

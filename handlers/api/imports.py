@@ -20,8 +20,7 @@ import anyio.to_thread
 from connexion.context import request
 from starlette.requests import ClientDisconnect
 
-from handlers.api import presenters
-from handlers.http import envelope
+from handlers.http import envelope, names
 from handlers.http.body_limit import RouteLimit
 from handlers.http.security import principal_of
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
@@ -55,7 +54,7 @@ def _outcome(index: int, outcome: RowOutcome) -> dict[str, Any]:
         "index": index,
         "status": outcome.status,
         "id": outcome.lead_id,
-        "errors": [{"field": presenters.field_path_to_camel(e.field), "message": e.message} for e in shown],
+        "errors": [{"field": names.field_path_to_camel(e.field), "message": e.message} for e in shown],
         "errorCount": len(outcome.errors),
     }
 

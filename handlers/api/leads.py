@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.api import presenters, timestamps
-from handlers.http import envelope
+from handlers.http import envelope, names
 from handlers.http.context import app_state
 from handlers.http.idempotency import idempotent
 from handlers.http.preconditions import if_match, with_etag
@@ -33,7 +33,7 @@ def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: 
     caller = principal_of(token_info)
 
     def produce() -> envelope.Reply:
-        lead, created = policy.create_lead(caller, presenters.snake_keys(body), on_duplicate)
+        lead, created = policy.create_lead(caller, names.snake_keys(body), on_duplicate)
         if created:
             return envelope.created(presenters.lead(lead))
         return envelope.ok(presenters.lead(lead), message="Existing lead updated")
@@ -63,7 +63,7 @@ def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) 
     caller, expected = principal_of(token_info), if_match()
 
     def produce() -> envelope.Reply:
-        lead = leads.update_lead(caller, lead_id, presenters.snake_keys(body), if_match=expected)
+        lead = leads.update_lead(caller, lead_id, names.snake_keys(body), if_match=expected)
         return envelope.ok(presenters.lead(lead), message="Resource updated successfully")
 
     return with_etag(idempotent(caller, body, produce))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.api.presenters import to_snake
 from handlers.http import envelope
 from handlers.http.context import app_state
 from handlers.http.idempotency import idempotent
+from handlers.http.names import to_snake
 from handlers.http.security import principal_of
 from store.models import User
 from store.users import accounts as users

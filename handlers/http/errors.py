@@ -17,10 +17,10 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from handlers.api.presenters import field_path_to_camel
 from handlers.http import envelope
 from handlers.http.context import request_id
 from handlers.http.metrics import metrics
+from handlers.http.names import field_path_to_camel
 from store import errors as domain
 from store.errors import RateLimited, StoreError
 
