@@ -1,7 +1,4 @@
-"""CLI commands for limits: ``tenant set-plan`` and ``idempotency purge``.
-
-Kept apart from `handlers.cli` so that file stays a small dispatcher.
-"""
+"""CLI commands for limits: ``tenant set-plan`` and ``idempotency purge``."""
 
 from __future__ import annotations
 
@@ -25,22 +22,24 @@ def add_commands(tenant_cmd: Any, commands: Any) -> None:
     set_plan.add_argument("--limit", type=int, help="requests per minute (enterprise only)")
     set_plan.add_argument("--burst", type=int, help="burst (enterprise only; default limit/10)")
     set_plan.add_argument("--json", action="store_true", help="print one JSON object")
+    set_plan.set_defaults(func=set_plan_command)
 
     purge = commands.add_parser("idempotency", help="idempotency records").add_subparsers(
         dest="action", required=True
     )
-    purge.add_parser("purge", help="delete the expired (older than 24 h) idempotency records")
+    purge.add_parser("purge", help="delete the expired (older than 24 h) idempotency records").set_defaults(
+        func=purge_command
+    )
 
 
-def handles(args: argparse.Namespace) -> bool:
-    return args.command == "idempotency" or (args.command == "tenant" and args.action == "set-plan")
-
-
-def run(settings: Settings, args: argparse.Namespace) -> int:
+def purge_command(settings: Settings, _args: argparse.Namespace) -> int:
     open_store(settings, migrate=True)
-    if args.command == "idempotency":
-        print(f"Purged {idempotency.purge_all_expired()} expired idempotency record(s)")
-        return 0
+    print(f"Purged {idempotency.purge_all_expired()} expired idempotency record(s)")
+    return 0
+
+
+def set_plan_command(settings: Settings, args: argparse.Namespace) -> int:
+    open_store(settings, migrate=True)
     tenant = plans.set_plan(args.tenant_id, args.plan, limit=args.limit, burst=args.burst)
     # What the middleware enforces: the tenant's own limits, the operator's overrides, the table.
     limit, burst = plans.plan_rate(

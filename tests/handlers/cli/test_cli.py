@@ -17,7 +17,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from handlers import cli
+from handlers.cli import serve as cli_serve
 from store.access.principals import SCOPES
 from store.models import Tenant
 from tests.support import assert_error, assert_ok
@@ -158,7 +158,7 @@ def test_bootstrap_does_nothing_on_a_database_with_tenants(
 ) -> None:
     Tenant.get_or_create(id="BootstrapProbe01", defaults={"name": "x", "plan": "free"})
     before = Tenant.select().count()
-    cli._bootstrap()
+    cli_serve.bootstrap()
     assert capsys.readouterr().out == ""
     assert Tenant.select().count() == before
 
