@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.conftest import SPEC_PATH, make_tenant
 from tests.console.conftest import PASSWORD, Account, Watched, playwright_expect
+from tests.support import SPEC_PATH, make_tenant
 
 expect = playwright_expect()
 

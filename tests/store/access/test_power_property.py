@@ -31,7 +31,7 @@ from starlette.testclient import TestClient
 from store.keys import api_keys
 from store.models import User
 from store.users.passwords import hash_password
-from tests.conftest import lead_body, make_tenant
+from tests.support import lead_body, make_tenant
 
 PASSWORD = "a long enough passphrase"
 SCOPES = ("read:leads", "write:leads", "admin:api_keys", "admin:users", "read:audit", "admin:webhooks")
