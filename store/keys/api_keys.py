@@ -16,7 +16,7 @@ from typing import Any
 
 import peewee
 
-from store.access import power, principals
+from store.access import power
 from store.access.principals import CAPTURE_SCOPE, SANDBOX, SCOPES, Principal
 from store.access.roles import ADMIN
 from store.audit import log as audit
@@ -116,7 +116,7 @@ def authenticate(plaintext: str) -> Principal:
         creator_active=bool(row.creator_active),
         creator_role=row.creator_role,
     )
-    return principals.acting(
+    return power.acting(
         power.of_key(row.tenant_id, row.environment, scopes, role),
         plan=row.plan,
         actor_type="api_key",

@@ -8,8 +8,7 @@ and keys as actors.
 
 from __future__ import annotations
 
-from store.access import principals
-from store.access.power import Power
+from store.access import power
 from store.access.principals import ENVIRONMENTS, SCOPES, Principal
 from store.db import reading
 from store.errors import NotFound
@@ -50,5 +49,5 @@ def acting_owner(tenant_id: str, environment: str) -> Principal:
     )
     if owner is None:
         raise NotFound(f"Tenant {tenant_id!r} has no active owner")
-    held = Power(tenant.id, environment, frozenset(SCOPES), owner.role)
-    return principals.for_user(held, owner.id, plan=tenant.plan, request_id="cli")
+    held = power.Power(tenant.id, environment, frozenset(SCOPES), owner.role)
+    return power.for_user(held, owner.id, plan=tenant.plan, request_id="cli")

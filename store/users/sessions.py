@@ -22,7 +22,7 @@ from typing import Any
 import peewee
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from store.access import power, principals
+from store.access import power
 from store.access.principals import Principal
 from store.db import reading, transaction
 from store.errors import PermissionDenied, Unauthenticated
@@ -94,7 +94,7 @@ def authenticate(token: str, codec: SessionCodec) -> Principal:
         raise Unauthenticated("Session revoked: sign in again")
     # Derived from the user's role on every request: a demotion narrows live sessions at once.
     held = power.of_role(row.tenant_id, row.role)
-    return principals.for_user(held, row.id, plan=row.plan, session_id=token_id)
+    return power.for_user(held, row.id, plan=row.plan, session_id=token_id)
 
 
 @transaction

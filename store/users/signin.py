@@ -24,7 +24,7 @@ import datetime as dt
 import functools
 import hashlib
 
-from store.access import power, principals
+from store.access import power
 from store.access.principals import Principal
 from store.audit import log as audit
 from store.db import database, is_postgres, reading, transaction
@@ -136,7 +136,7 @@ def _candidates(email: str, tenant_id: str | None) -> list[User]:
 
 def _as_principal(user: User, origin: Origin) -> Principal:
     held = power.of_role(user.tenant_id, user.role)
-    return principals.for_user(
+    return power.for_user(
         held, user.id, plan="", request_id=origin.request_id, ip=origin.ip, user_agent=origin.user_agent
     )
 
