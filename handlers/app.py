@@ -2,65 +2,44 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import logging
-import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 from connexion import AsyncApp
-from connexion.middleware import MiddlewarePosition
-from connexion.resolver import Resolver
-from connexion.utils import get_function_from_name
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from handlers.api import imports
 from handlers.console import mount as console
-from handlers.http import connexion_pinned, errors, observe, rate_limit, security, served_spec
+from handlers.http import connexion_pinned, errors, observe, rate_limit, security
 from handlers.http.body_limit import BodyLimit
 from handlers.http.context import AppState
 from handlers.http.limiter import Limiter
 from handlers.http.request_context import RequestContext
+from handlers.http.resolver import resolver
 from handlers.http.validation import VALIDATOR_MAP
 from handlers.settings import Settings
-from store import db
+from handlers.store_setup import open_store
 from store.pagination import CursorCodec
-from store.webhooks import config as webhook_config
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
 SPEC_FILE = "leadpipe.yaml"
 BASE_PATH = "/v1"
 
 
-def _snake_case_function(operation_id: str) -> Any:
-    """``handlers.api.leads.createLead`` -> the function ``handlers.api.leads.create_lead``.
-
-    Clients see idiomatic camelCase operationIds; Python keeps snake_case names.
-    """
-    module, _, name = operation_id.rpartition(".")
-    return get_function_from_name(f"{module}.{re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()}")
-
-
 def load_spec() -> dict[str, Any]:
     with open(SPEC_DIR / SPEC_FILE, encoding="utf-8") as handle:
         spec: dict[str, Any] = yaml.safe_load(handle)
     return spec
-
-
-def configure_store(settings: Settings) -> None:
-    """Hand the settings the background jobs need down to the store (webhook delivery and event
-    retention run in worker threads, outside any request). Called by every entry point."""
-    webhook_config.configure(
-        webhook_config.WebhookConfig(
-            secret_keys=settings.secret_keys,
-            production=settings.production,
-            retry_delays=settings.webhook_retry_delays,
-            allow_networks=tuple(ipaddress.ip_network(n) for n in settings.webhook_allow_networks),
-            max_in_flight=settings.webhook_max_in_flight,
-            event_retention=dt.timedelta(days=settings.event_retention_days),
-        )
-    )
 
 
 def create_app(settings: Settings) -> AsyncApp:
@@ -72,40 +51,56 @@ def create_app(settings: Settings) -> AsyncApp:
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
     # Idempotent: under `leadpipe serve` the CLI has bound it already and job threads use it.
-    db.connect(settings.database_url, pool_size=settings.db_pool_size)
-    configure_store(settings)
+    open_store(settings)
     spec = load_spec()
     limiter = Limiter(settings.rate_limit_url)
     state = AppState(settings=settings, cursors=CursorCodec(settings.secret_keys), limiter=limiter)
 
+    middlewares = [  # outermost first: each entry wraps every one below it, then the handler
+        ServerErrorMiddleware,  # Connexion's last resort: a bare 500 if all else failed
+        partial(RequestContext, state=state),  # request id, X-Request-ID, the app state
+        partial(observe.Observe, token=settings.metrics_token),  # metrics, access log; GET /metrics
+        rate_limit.RateLimitHeaders,  # X-RateLimit-* on every answer, error envelopes included
+        console.ConsoleStatic,  # /console/ static files, outside the API
+        ExceptionMiddleware,  # every exception below becomes an envelope (handlers.http.errors)
+        partial(  # 413 / 408 before anything reads a body
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            routes=imports.body_limits(settings, BASE_PATH),
+            timeout_seconds=settings.body_timeout_seconds,
+        ),
+        SwaggerUIMiddleware,  # /v1/ui/ and /v1/openapi.json
+        RoutingMiddleware,  # names the operation
+        observe.ObserveRoute,  # notes the operation (and, later, who called) for metrics and logs
+        partial(  # per client IP, before any key lookup touches the database
+            rate_limit.IpRateLimit,
+            limiter=limiter,
+            policy=rate_limit.ip_policy(settings),
+            public_operations=rate_limit.public_operations(spec),
+            overrides=settings.rate_limit_overrides,
+        ),
+        SecurityMiddleware,  # the credential -> token_info with our Principal (handlers.http.security)
+        partial(rate_limit.TenantRateLimit, limiter=limiter, overrides=settings.rate_limit_overrides),
+        connexion_pinned.CachedRequestValidationMiddleware,  # parameters and body, validators built once
+        ResponseValidationMiddleware,  # on in tests (settings.validate_responses)
+        LifespanMiddleware,
+        ContextMiddleware,  # connexion.context for the handlers
+    ]
     app = AsyncApp(
         __name__,
         specification_dir=SPEC_DIR,
         validator_map=VALIDATOR_MAP,
         security_map=security.SECURITY_MAP,
-        # Handler decorators and request validators built once per operation, not per request.
-        middlewares=connexion_pinned.middlewares(),
+        middlewares=middlewares,
     )
-    connexion_pinned.install(app)
+    connexion_pinned.install(app)  # handler decorators built once per operation, not per request
     app.add_api(
         SPEC_FILE,
         base_path=BASE_PATH,
-        resolver=Resolver(function_resolver=_snake_case_function),
+        resolver=resolver(),
         strict_validation=True,
         validate_responses=settings.validate_responses,
         pythonic_params=True,
     )
-    app.add_middleware(RequestContext, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
-    app.add_middleware(
-        BodyLimit,
-        position=MiddlewarePosition.BEFORE_SWAGGER,
-        max_bytes=settings.max_body_bytes,
-        routes=imports.body_limits(settings, BASE_PATH),
-        timeout_seconds=settings.body_timeout_seconds,
-    )
-    observe.install(app, settings.metrics_token)  # inside RequestContext, outside the rate limits
-    rate_limit.install(app, limiter, settings, spec)
-    served_spec.install(app, spec, BASE_PATH)
     errors.register(app, errors.AllowedMethods(BASE_PATH, spec["paths"]))
-    console.install(app)
     return app

@@ -94,6 +94,12 @@ class Settings:
     # A request body that stalls this long between two of its parts gets 408 (slowloris).
     body_timeout_seconds: float = 30.0
 
+    @property
+    def rate_limit_overrides(self) -> dict[str, tuple[int, int]]:
+        """``rate_limit_plans`` as plan -> (requests/minute, burst): the one form the rate-limit
+        middleware, ``GET /v1/tenant`` and ``leadpipe tenant set-plan`` all read."""
+        return {plan: (limit, burst) for plan, limit, burst in self.rate_limit_plans}
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

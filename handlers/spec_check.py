@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.app import _snake_case_function, load_spec
+from handlers.app import load_spec
+from handlers.http.resolver import snake_case_function
 from handlers.http.scopes import EXTENSION
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -31,7 +32,7 @@ def unresolved() -> list[str]:
             missing += _scope_problems(f"{method.upper()} {path}", operation, spec.get("security", []))
             controller = operation.get("x-openapi-router-controller", "")
             try:
-                _snake_case_function(f"{controller}.{operation_id}")
+                snake_case_function(f"{controller}.{operation_id}")
             except (ImportError, AttributeError, ValueError) as exc:
                 missing.append(f"{method.upper()} {path}: {controller}.{operation_id} ({exc})")
     return missing

@@ -1,8 +1,15 @@
 """The one domain error tree.
 
 Store functions raise these (translating driver errors with ``raise ... from exc``); the HTTP
-layer maps each to the error envelope in exactly one place (`handlers.http.errors`). Every error
-carries its machine ``code`` and HTTP ``status`` so that mapping is a lookup, not a ladder.
+layer maps each to the error envelope in exactly one place (`handlers.http.errors`, which owns
+the HTTP statuses). Every error carries its machine ``code``; its place in the tree says what
+kind of failure it is, which is all the store ever branches on:
+
+- `Refused`: this request is refused as it stands (bad input, not found, not allowed, over a
+  limit); it changes nothing, and the caller can fix it. An import reports it on its row.
+- `Transient`: the service cannot answer now (the database is unreachable); the same request
+  may succeed later. An import batch fails whole, to be retried.
+- `StoreError` itself: an internal failure (a bug); neither of the above.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ class FieldError:
 
 class StoreError(Exception):
     code = "internal_error"
-    status = 500
 
     def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(message)
@@ -29,52 +35,57 @@ class StoreError(Exception):
         self.errors = errors or []
 
 
-class NotFound(StoreError):
+class Refused(StoreError):
+    """The request is refused as it stands; the caller can change it (see the module docstring)."""
+
+    code = "bad_request"
+
+
+class Transient(StoreError):
+    """The service cannot answer now; the same request may succeed when retried."""
+
+    code = "service_unavailable"
+
+
+class NotFound(Refused):
     code = "not_found"
-    status = 404
 
 
-class Conflict(StoreError):
+class Conflict(Refused):
     code = "conflict"
-    status = 409
 
 
 class DuplicateName(Conflict):
     code = "duplicate_name"
 
 
-class ValidationFailed(StoreError):
+class ValidationFailed(Refused):
     code = "validation_error"
-    status = 422
 
     def __init__(self, errors: list[FieldError], message: str = "Validation failed") -> None:
         super().__init__(message, errors)
 
 
-class BadRequest(StoreError):
+class BadRequest(Refused):
     """Input that cannot even be parsed (e.g. a tampered cursor)."""
 
     code = "bad_request"
-    status = 400
 
 
-class PermissionDenied(StoreError):
+class PermissionDenied(Refused):
     code = "insufficient_permissions"
-    status = 403
 
 
-class Unavailable(StoreError):
+class Unavailable(Transient):
     """The database cannot be reached; the request may be retried."""
 
     code = "service_unavailable"
-    status = 503
 
 
-class Unauthenticated(StoreError):
+class Unauthenticated(Refused):
     """A credential that is malformed, unknown, revoked or expired: all look the same."""
 
     code = "invalid_key"
-    status = 401
 
 
 class AuthRequired(Unauthenticated):
@@ -83,11 +94,10 @@ class AuthRequired(Unauthenticated):
     code = "auth_required"
 
 
-class RateLimited(StoreError):
+class RateLimited(Refused):
     """Too many requests (or failed logins); the client may retry after ``retry_after_ms``."""
 
     code = "rate_limited"
-    status = 429
 
     def __init__(self, message: str, retry_after_ms: int, scope: str = "tenant") -> None:
         super().__init__(message)
@@ -101,15 +111,13 @@ class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
 
 
-class QuotaExceeded(StoreError):
+class QuotaExceeded(Refused):
     """The plan's quota is used up: no retry helps, an upgrade (or a deletion) does."""
 
     code = "quota_exceeded"
-    status = 403
 
 
-class PreconditionFailed(StoreError):
+class PreconditionFailed(Refused):
     """``If-Match`` named a version of the resource that is no longer the current one."""
 
     code = "precondition_failed"
-    status = 412

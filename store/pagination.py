@@ -8,12 +8,14 @@ wrong page. Positions are keysets, so page N costs the same as page 1: no OFFSET
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import peewee
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from store.errors import BadRequest, FieldError
@@ -68,3 +70,42 @@ class CursorCodec:
             return PageResult(rows, None)
         items = rows[:limit]
         return PageResult(items, self.encode(fingerprint, position_of(items[-1])))
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat()
+
+
+def keyset_page(
+    query: peewee.ModelSelect[Any],
+    *,
+    codec: CursorCodec,
+    kind: str,
+    filters: dict[str, Any],
+    key: peewee.Field,
+    tiebreak: peewee.Field,
+    descending: bool,
+    limit: int,
+    cursor: str | None,
+    dump: Callable[[Any], Any] = _iso,
+    restore: Callable[[Any], Any] = dt.datetime.fromisoformat,
+    objects: bool = False,
+) -> PageResult[Any]:
+    """The one keyset page every list serves: ordered on ``(key, tiebreak)``, one row more than
+    ``limit`` fetched to know whether a next page exists, the cursor bound to ``kind`` + ``filters``.
+
+    ``dump``/``restore`` turn the key's value into JSON and back (a datetime by default);
+    ``objects`` is for joined selects whose extra columns should land on the row object.
+    """
+    fingerprint = codec.fingerprint(kind, filters)
+    if cursor is not None:
+        value, row_id = codec.decode(cursor, fingerprint)
+        position = (restore(value), row_id)
+        pair = peewee.Tuple(key, tiebreak)
+        query = query.where(pair < position if descending else pair > position)
+    order = (key.desc(), tiebreak.desc()) if descending else (key.asc(), tiebreak.asc())
+    query = query.order_by(*order).limit(limit + 1)
+    rows = list(query.objects() if objects else query)
+    return codec.page(
+        rows, limit, fingerprint, lambda row: [dump(getattr(row, key.name)), getattr(row, tiebreak.name)]
+    )

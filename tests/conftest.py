@@ -24,19 +24,7 @@ from starlette.testclient import TestClient
 from handlers.app import create_app
 from handlers.settings import Settings
 from store import db
-
-# Helpers live in tests/support.py; the names below are re-exported only for tests written
-# before they moved (import them from tests.support).
-from tests.support import (  # noqa: F401
-    BACKEND,
-    SPEC_PATH,
-    TEST_SECRET,
-    SeededTenant,
-    lead_body,
-    make_tenant,
-)
-
-POSTGRES_URL = os.environ.get("LEADPIPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from tests.support import BACKEND, POSTGRES_URL, TEST_SECRET, SeededTenant, make_tenant
 
 
 def _postgres_database() -> Iterator[str]:

@@ -15,11 +15,12 @@ import httpx
 
 from store.access.principals import Principal
 from store.keys import api_keys
-from store.models import ApiKey, Lead, LeadEvent, LeadTag
+from store.models import ApiKey, Lead, LeadEvent, LeadTag, User
 from store.tenants import lifecycle as tenants
 
 BACKEND = os.environ.get("LEADPIPE_TEST_DATABASE", "sqlite")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+POSTGRES_URL = os.environ.get("LEADPIPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "leadpipe.yaml"
 
 Call = Callable[[httpx.Client], httpx.Response]
@@ -140,3 +141,34 @@ def race(base_url: str, calls: list[Call]) -> list[httpx.Response]:
     failures = [(i, r) for i, r in enumerate(results) if not isinstance(r, httpx.Response)]
     assert failures == []
     return [r for r in results if isinstance(r, httpx.Response)]
+
+
+# Users and sign-in, for the tests of users, auth, audit and sessions.
+PASSWORD = "a long enough passphrase"
+
+
+def user_body(role: str = "member", **overrides: Any) -> dict[str, Any]:
+    body = {
+        "email": f"u-{uuid.uuid4().hex[:8]}@example.com",
+        "name": "Sam Lee",
+        "role": role,
+        "password": PASSWORD,
+    }
+    body.update(overrides)
+    return body
+
+
+def create_user(client: Any, headers: dict[str, str], role: str = "member", **overrides: Any) -> Any:
+    return assert_ok(client.post("/v1/users", json=user_body(role, **overrides), headers=headers), 201)
+
+
+def sign_in(client: Any, email: str, password: str = PASSWORD, **extra: Any) -> dict[str, str]:
+    data = assert_ok(client.post("/v1/auth/login", json={"email": email, "password": password, **extra}))
+    return {"Authorization": f"Bearer {data['token']}"}
+
+
+OWNER_PASSWORD = "correct horse battery staple"
+
+
+def owner_email(tenant: SeededTenant) -> str:
+    return str(User.get((User.tenant_id == tenant.id) & (User.id == tenant.owner_id)).email)

@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from handlers.settings import Settings
-from tests.conftest import POSTGRES_URL
 from tests.ratelimit_support import require_redis
 from tests.server_support import clean_env, free_port, stop
 from tests.store.test_backups import empty_postgres
+from tests.support import POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "DEPLOYMENT.md"

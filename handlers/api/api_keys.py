@@ -53,9 +53,7 @@ def list_api_keys(token_info: dict[str, Any], limit: int = 20, cursor: str | Non
     result = api_keys.list_keys(
         principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page(
-        [presenters.api_key(k) for k in result.items], limit=limit, next_cursor=result.next_cursor
-    )
+    return envelope.page(result, presenters.api_key, limit=limit)
 
 
 def get_api_key(key_id: str, token_info: dict[str, Any]) -> envelope.Reply:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.api import timestamps
-from handlers.api.presenters import to_camel
 from handlers.http import envelope
 from handlers.http.context import app_state
+from handlers.http.names import to_camel
 from handlers.http.security import principal_of
 from store.audit import log as audit
 from store.models import AuditEvent
@@ -52,4 +52,4 @@ def list_audit_events(
     result = audit.list_events(
         principal_of(token_info), filters, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page([present(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)
+    return envelope.page(result, present, limit=limit)

@@ -13,11 +13,9 @@ from typing import Any
 
 from connexion import request
 
-from handlers.api import presenters
-from handlers.http import envelope
+from handlers.http import envelope, names, rate_limit
 from handlers.http.context import app_state, request_id
 from handlers.http.limiter import Policy, Verdict
-from handlers.http.rate_limit import SLOT
 from handlers.http.security import refuse_repeated_credentials
 from store.capture import submissions as capture
 from store.errors import RateLimited
@@ -48,9 +46,7 @@ def _rate_limit(ip: str, key: str | None) -> None:
     # Counted per presented key (hashed: a limiter in Redis never holds key material).
     digest = hashlib.sha256((key or "").encode()).hexdigest()[:32]
     by_key = _limit(settings.capture_rate_per_key, "capture-key", digest) if key else None
-    slot = request.scope.get(SLOT)
-    if slot is not None:
-        slot.ip, slot.tenant = by_ip, by_key or slot.tenant
+    rate_limit.show_verdicts(request.scope, ip=by_ip, tenant=by_key)
 
 
 def _cors(origin: str | None) -> dict[str, str]:
@@ -67,7 +63,7 @@ def capture_lead(body: dict[str, Any], key: str | None = None) -> Any:
     }
     submission = capture.Submission(
         key=presented,
-        fields={presenters.to_snake(name): value for name, value in fields.items()},
+        fields={names.to_snake(name): value for name, value in fields.items()},
         honeypot=bool(str(body.get("honeypot") or "").strip()),
         redirect=body.get("redirect") or None,
         origin=request.headers.get("origin"),

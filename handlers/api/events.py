@@ -35,7 +35,7 @@ def list_events(
     result = feed.list_events(
         principal_of(token_info), filters, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page([present(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)
+    return envelope.page(result, present, limit=limit)
 
 
 def get_event(event_id: str, token_info: dict[str, Any]) -> envelope.Reply:

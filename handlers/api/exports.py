@@ -80,23 +80,9 @@ def chunks(batches: Iterable[list[Lead]]) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def export_leads(
-    token_info: dict[str, Any],
-    status: str | None = None,
-    source: str | None = None,
-    assigned_to: str | None = None,
-    tag: str | None = None,
-    q: str | None = None,
-    score_min: int | None = None,
-    score_max: int | None = None,
-    created_after: str | None = None,
-    created_before: str | None = None,
-) -> StreamingResponse:
-    filters = lead_filters(
-        status=status, source=source, assigned_to=assigned_to, tag=tag, q=q, score_min=score_min,
-        score_max=score_max, created_after=created_after, created_before=created_before,
-    )  # fmt: skip
-    batches = lead_export.export_batches(principal_of(token_info), filters)
+def export_leads(token_info: dict[str, Any], **params: Any) -> StreamingResponse:
+    """The same filters as the list (`lead_filters`), no sort or cursor: the whole match, in order."""
+    batches = lead_export.export_batches(principal_of(token_info), lead_filters(params))
     first = next(batches, [])
     return StreamingResponse(
         chunks(itertools.chain([first] if first else [], batches)),

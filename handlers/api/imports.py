@@ -11,17 +11,16 @@ objects), which replays it to us; each item is then checked on its own by the st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from connexion.context import receive as current_receive
 from connexion.context import request
+from starlette.requests import ClientDisconnect
 
-from handlers.api import presenters
-from handlers.http import envelope, uploads
+from handlers.http import envelope, names, uploads
 from handlers.http.body_limit import RouteLimit
 from handlers.http.security import principal_of
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
@@ -34,24 +33,19 @@ from store.imports.rows import RowOutcome
 from store.models import LeadImport
 
 
-def _blocking_body(receive: Any) -> Iterator[bytes]:
-    """The request body for a worker thread: each block is awaited on the event loop."""
-    while True:
-        message = anyio.from_thread.run(receive)
-        if message["type"] == "http.disconnect":
-            raise BadRequest("The upload was interrupted")
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return
+async def _next_chunk(chunks: AsyncIterator[bytes]) -> bytes | None:
+    try:
+        return await anext(chunks)
+    except StopAsyncIteration:
+        return None
+    except ClientDisconnect as exc:
+        raise BadRequest("The upload was interrupted") from exc
 
 
-async def _whole_body(receive: Any) -> bytes:
-    body = bytearray()
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body", False):
-            return bytes(body)
+def _blocking_body(chunks: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The request body for a worker thread: each chunk is awaited on the event loop."""
+    while (chunk := anyio.from_thread.run(_next_chunk, chunks)) is not None:
+        yield chunk
 
 
 def _outcome(index: int, outcome: RowOutcome) -> dict[str, Any]:
@@ -60,7 +54,7 @@ def _outcome(index: int, outcome: RowOutcome) -> dict[str, Any]:
         "index": index,
         "status": outcome.status,
         "id": outcome.lead_id,
-        "errors": [{"field": presenters.field_path_to_camel(e.field), "message": e.message} for e in shown],
+        "errors": [{"field": names.field_path_to_camel(e.field), "message": e.message} for e in shown],
         "errorCount": len(outcome.errors),
     }
 
@@ -86,14 +80,17 @@ async def import_leads(
     token_info: dict[str, Any], on_duplicate: str = lead_import.DEFAULT_ON_DUPLICATE
 ) -> Any:
     caller = principal_of(token_info)
-    receive = current_receive._get_current_object()  # the real callable, usable from any thread
+    chunks = request.stream()  # Starlette's body stream; advanced on the event loop
     uploaded = uploads.uploaded_file(request.scope)  # a multipart form's file part, spooled
     if uploaded is not None or request.mimetype == "text/csv":
-        chunks = uploads.chunks(uploaded) if uploaded is not None else _blocking_body(receive)
-        record = await anyio.to_thread.run_sync(import_uploads.receive_csv, caller, chunks, on_duplicate)
+        csv = uploads.chunks(uploaded) if uploaded is not None else _blocking_body(chunks)
+        record = await anyio.to_thread.run_sync(import_uploads.receive_csv, caller, csv, on_duplicate)
         body, status = envelope.ok(present(record), 202, "Import accepted")
         return body, status, {"Location": f"/v1/imports/{record.id}"}
-    items = json.loads(await _whole_body(receive))
+    try:
+        items = json.loads(b"".join([chunk async for chunk in chunks]))
+    except ClientDisconnect as exc:
+        raise BadRequest("The upload was interrupted") from exc
     outcomes = await anyio.to_thread.run_sync(lead_import.import_items, caller, items, on_duplicate)
     return envelope.ok(_results(outcomes), message="Import processed")
 

@@ -5,32 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.api import presenters, timestamps
-from handlers.http import envelope
+from handlers.http import envelope, names
 from handlers.http.context import app_state
 from handlers.http.idempotency import idempotent
 from handlers.http.preconditions import if_match, with_etag
 from handlers.http.security import principal_of
-from store.duplicates import merge as lead_duplicates
+from store.duplicates import policy
 from store.leads import lifecycle as leads
 from store.leads import queries as lead_queries
 
 
-def lead_filters(
-    *, created_after: str | None = None, created_before: str | None = None, **equal: Any
-) -> lead_queries.LeadFilters:
-    """The list's filter parameters as `LeadFilters`; shared with the CSV export."""
-    return lead_queries.LeadFilters(
-        created_after=timestamps.parse(created_after, "createdAfter"),
-        created_before=timestamps.parse(created_before, "createdBefore"),
-        **equal,
-    )
+def lead_filters(params: dict[str, Any]) -> lead_queries.LeadFilters:
+    """The filter parameters of the list and the CSV export as `LeadFilters`.
+
+    The parameter list lives once, in the spec (``LeadFilter*`` parameters) and in
+    `LeadFilters`' fields: both operations take them as ``**params`` (Connexion passes every
+    validated parameter, unknown ones were already refused by strict validation), and only the
+    fields `LeadFilters` declares are read here.
+    """
+    values = {name: params.get(name) for name in lead_queries.FILTER_NAMES}
+    values["created_after"] = timestamps.parse(values["created_after"], "createdAfter")
+    values["created_before"] = timestamps.parse(values["created_before"], "createdBefore")
+    return lead_queries.LeadFilters(**values)
 
 
 def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: str = "allow") -> Any:
     caller = principal_of(token_info)
 
     def produce() -> envelope.Reply:
-        lead, created = lead_duplicates.create_lead(caller, presenters.snake_keys(body), on_duplicate)
+        lead, created = policy.create_lead(caller, names.snake_keys(body), on_duplicate)
         if created:
             return envelope.created(presenters.lead(lead))
         return envelope.ok(presenters.lead(lead), message="Existing lead updated")
@@ -40,36 +43,16 @@ def create_lead(body: dict[str, Any], token_info: dict[str, Any], on_duplicate: 
 
 def list_leads(
     token_info: dict[str, Any],
-    status: str | None = None,
-    source: str | None = None,
-    assigned_to: str | None = None,
-    tag: str | None = None,
-    q: str | None = None,
-    score_min: int | None = None,
-    score_max: int | None = None,
-    created_after: str | None = None,
-    created_before: str | None = None,
     sort: str = lead_queries.DEFAULT_SORT,
     limit: int = 20,
     cursor: str | None = None,
+    **params: Any,
 ) -> envelope.Reply:
-    filters = lead_filters(
-        status=status,
-        source=source,
-        assigned_to=assigned_to,
-        tag=tag,
-        q=q,
-        score_min=score_min,
-        score_max=score_max,
-        created_after=created_after,
-        created_before=created_before,
-    )
+    filters = lead_filters(params)
     result = lead_queries.list_leads(
         principal_of(token_info), filters, sort=sort, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page(
-        [presenters.lead(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
-    )
+    return envelope.page(result, presenters.lead, limit=limit)
 
 
 def get_lead(lead_id: str, token_info: dict[str, Any]) -> Any:
@@ -80,7 +63,7 @@ def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) 
     caller, expected = principal_of(token_info), if_match()
 
     def produce() -> envelope.Reply:
-        lead = leads.update_lead(caller, lead_id, presenters.snake_keys(body), if_match=expected)
+        lead = leads.update_lead(caller, lead_id, names.snake_keys(body), if_match=expected)
         return envelope.ok(presenters.lead(lead), message="Resource updated successfully")
 
     return with_etag(idempotent(caller, body, produce))
@@ -97,6 +80,4 @@ def get_lead_history(
     result = lead_queries.list_history(
         principal_of(token_info), lead_id, limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page(
-        [presenters.lead_event(row) for row in result.items], limit=limit, next_cursor=result.next_cursor
-    )
+    return envelope.page(result, presenters.lead_event, limit=limit)

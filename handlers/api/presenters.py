@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from handlers.http.envelope import timestamp
+from handlers.http.names import to_camel
 from store.events import objects
 from store.keys.api_keys import IssuedKey, key_status
 from store.keys.rotation import previous_secret_expires_at
 from store.models import ApiKey, Lead, LeadEvent
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def to_snake(name: str) -> str:
-    return _CAMEL.sub("_", name).lower()
-
-
-def to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def field_path_to_camel(path: str) -> str:
-    """``custom_fields.role`` -> ``customFields.role``: only the top-level name is ours."""
-    top, dot, rest = path.partition(".")
-    return to_camel(top) + dot + rest
-
-
-def snake_keys(body: dict[str, Any]) -> dict[str, Any]:
-    """Top-level keys only: nested objects such as ``customFields`` are client data."""
-    return {to_snake(key): value for key, value in body.items()}
 
 
 def _ts(value: Any) -> str | None:

@@ -25,8 +25,7 @@ def get_tenant(token_info: dict[str, Any]) -> envelope.Reply:
 def _rate_state(caller: Principal) -> tuple[Policy | None, Verdict | None]:
     """The budget this key is counted against and its state now (this request included)."""
     state = app_state()
-    overrides = {plan: (limit, burst) for plan, limit, burst in state.settings.rate_limit_plans}
-    policy = tenant_policy(caller, overrides)
+    policy = tenant_policy(caller, state.settings.rate_limit_overrides)
     if policy is None or state.limiter is None:
         return policy, None
     return policy, state.limiter.peek(policy, *tenant_identifiers(caller))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.api.presenters import to_snake
 from handlers.http import envelope
 from handlers.http.context import app_state
 from handlers.http.idempotency import idempotent
+from handlers.http.names import to_snake
 from handlers.http.security import principal_of
 from store.models import User
 from store.users import accounts as users
@@ -45,7 +45,7 @@ def create_user(body: dict[str, Any], token_info: dict[str, Any]) -> Any:
 
 def list_users(token_info: dict[str, Any], limit: int = 20, cursor: str | None = None) -> envelope.Reply:
     result = users.list_users(principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors)
-    return envelope.page([present(row) for row in result.items], limit=limit, next_cursor=result.next_cursor)
+    return envelope.page(result, present, limit=limit)
 
 
 def get_user(user_id: str, token_info: dict[str, Any]) -> envelope.Reply:

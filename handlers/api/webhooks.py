@@ -95,7 +95,7 @@ def list_webhook_endpoints(
     result = endpoints.list_endpoints(
         principal_of(token_info), limit=limit, cursor=cursor, codec=app_state().cursors
     )
-    return envelope.page([present(e) for e in result.items], limit=limit, next_cursor=result.next_cursor)
+    return envelope.page(result, present, limit=limit)
 
 
 def get_webhook_endpoint(endpoint_id: str, token_info: dict[str, Any]) -> envelope.Reply:
@@ -136,9 +136,7 @@ def list_webhook_deliveries(
         cursor=cursor,
         codec=app_state().cursors,
     )
-    return envelope.page(
-        [present_delivery(v) for v in result.items], limit=limit, next_cursor=result.next_cursor
-    )
+    return envelope.page(result, present_delivery, limit=limit)
 
 
 def replay_webhook_events(

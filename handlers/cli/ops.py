@@ -20,12 +20,11 @@ from typing import Any
 from handlers import logging_setup
 from handlers.http.metrics import MULTIPROC_ENV
 from handlers.settings import Settings
-from store import backups, db
+from handlers.store_setup import open_store
+from store import backups
 from store.access.principals import ENVIRONMENTS, LIVE, SCOPES
 from store.keys import api_keys
 from store.tenants import operator
-
-COMMANDS = ("key", "backup", "restore")
 
 
 class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -83,9 +82,9 @@ def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 
 
 def add_commands(tenant_cmd: Any, commands: Any) -> None:
-    tenant_cmd.add_parser("list", help="list the tenants (id, plan, name)").add_argument(
-        "--json", action="store_true", help="print one JSON object per tenant"
-    )
+    tenants = tenant_cmd.add_parser("list", help="list the tenants (id, plan, name)")
+    tenants.add_argument("--json", action="store_true", help="print one JSON object per tenant")
+    tenants.set_defaults(func=list_tenants)
     key = commands.add_parser("key", help="manage a tenant's API keys (for an operator who lost the key)")
     actions = key.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="mint a secret key; its plaintext is printed once")
@@ -96,50 +95,55 @@ def add_commands(tenant_cmd: Any, commands: Any) -> None:
         "--scope", action="append", choices=SCOPES, dest="scopes", help="repeat for several (default: all)"
     )
     create.add_argument("--json", action="store_true", help="print one JSON object")
+    create.set_defaults(func=create_key)
     listing = actions.add_parser("list", help="list a tenant's keys (prefixes only, never secrets)")
     listing.add_argument("tenant_id")
     listing.add_argument("--json", action="store_true", help="print one JSON object per key")
+    listing.set_defaults(func=list_keys)
     revoke = actions.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("tenant_id")
     revoke.add_argument("key_id")
+    revoke.set_defaults(func=revoke_key)
     backup = commands.add_parser("backup", help="write a consistent backup while the server runs")
     backup.add_argument("path", type=Path, help="SQLite: a database file; PostgreSQL: a pg_dump archive")
+    backup.set_defaults(func=lambda settings, args: _backup(settings, args.path))
     restore = commands.add_parser("restore", help="replace the database's contents with a backup")
     restore.add_argument("path", type=Path)
     restore.add_argument("--yes", action="store_true", help="confirm: every current row is replaced")
+    restore.set_defaults(func=lambda settings, args: _restore(settings, args.path, args.yes))
 
 
-def handles(args: argparse.Namespace) -> bool:
-    return args.command in COMMANDS or (args.command == "tenant" and args.action == "list")
+def list_tenants(settings: Settings, args: argparse.Namespace) -> int:
+    open_store(settings, migrate=True)
+    for tenant in operator.list_tenants():
+        row = {"tenantId": tenant.id, "plan": tenant.plan, "name": tenant.name}
+        print(json.dumps(row) if args.json else f"{tenant.id}  {tenant.plan:<10}  {tenant.name}")
+    return 0
 
 
-def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.command == "backup":
-        return _backup(settings, args.path)
-    if args.command == "restore":
-        return _restore(settings, args.path, args.yes)
-    db.connect(settings.database_url, pool_size=settings.db_pool_size)
-    db.migrate()
-    if args.command == "tenant":
-        for tenant in operator.list_tenants():
-            row = {"tenantId": tenant.id, "plan": tenant.plan, "name": tenant.name}
-            print(json.dumps(row) if args.json else f"{tenant.id}  {tenant.plan:<10}  {tenant.name}")
-        return 0
-    if args.action == "list":
-        for record in operator.tenant_keys(args.tenant_id):
-            row = {
-                "keyId": record.id,
-                "prefix": record.prefix,
-                "environment": record.environment,
-                "status": api_keys.key_status(record),
-                "name": record.name,
-            }
-            print(json.dumps(row) if args.json else "  ".join(str(v) for v in row.values()))
-        return 0
-    if args.action == "revoke":
-        revoked = api_keys.revoke_key(operator.acting_owner(args.tenant_id, LIVE), args.key_id)
-        print(f"Revoked key {revoked.id} ({revoked.prefix}...)")
-        return 0
+def list_keys(settings: Settings, args: argparse.Namespace) -> int:
+    open_store(settings, migrate=True)
+    for record in operator.tenant_keys(args.tenant_id):
+        row = {
+            "keyId": record.id,
+            "prefix": record.prefix,
+            "environment": record.environment,
+            "status": api_keys.key_status(record),
+            "name": record.name,
+        }
+        print(json.dumps(row) if args.json else "  ".join(str(v) for v in row.values()))
+    return 0
+
+
+def revoke_key(settings: Settings, args: argparse.Namespace) -> int:
+    open_store(settings, migrate=True)
+    revoked = api_keys.revoke_key(operator.acting_owner(args.tenant_id, LIVE), args.key_id)
+    print(f"Revoked key {revoked.id} ({revoked.prefix}...)")
+    return 0
+
+
+def create_key(settings: Settings, args: argparse.Namespace) -> int:
+    open_store(settings, migrate=True)
     caller = operator.acting_owner(args.tenant_id, args.environment)
     issued = api_keys.create_key(caller, name=args.name, scopes=args.scopes or list(SCOPES))
     result = {"keyId": issued.record.id, "apiKey": issued.plaintext}

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connexion import AsyncApp
-from connexion.middleware import MiddlewarePosition
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -80,8 +78,3 @@ class ConsoleStatic:
         if file is None:
             return PlainTextResponse("Not found", status_code=404)
         return FileResponse(file, media_type=MEDIA_TYPES[file.suffix])
-
-
-def install(app: AsyncApp) -> None:
-    """Mount the console; called once by `handlers.app.create_app`."""
-    app.add_middleware(ConsoleStatic, position=MiddlewarePosition.BEFORE_EXCEPTION)

@@ -19,12 +19,7 @@ import anyio
 from connexion.exceptions import ProblemException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+from handlers.http.context import header
 
 
 class PayloadTooLarge(ProblemException):
@@ -73,7 +68,7 @@ class BodyLimit:
     def _route(self, scope: Scope) -> RouteLimit | None:
         if not self.routes:
             return None
-        media_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+        media_type = (header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
         return self.routes.get((scope.get("method", ""), scope.get("path", ""), media_type))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -82,7 +77,7 @@ class BodyLimit:
             return
         route = self._route(scope)
         limit = route.max_bytes if route else self.max_bytes
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             raise PayloadTooLarge(limit)
         received = 0
@@ -108,7 +103,7 @@ class BodyLimit:
             return message
 
         streamed = route is not None and route.streamed
-        if declared is None and _header(scope, b"transfer-encoding") is not None and not streamed:
+        if declared is None and header(scope, b"transfer-encoding") is not None and not streamed:
             scope, replayed = await self._buffered(scope, counting_receive)
             await self.app(scope, replayed, send)
             return

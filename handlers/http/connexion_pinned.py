@@ -9,13 +9,19 @@ validator compiles a new jsonschema validator each time it is used. Profiling Le
 bench/RESULTS.md). These subclasses build the same objects once, lazily on an operation's first
 request, and reuse them: none of them holds per-request state (the request, scope and operation
 are read from Connexion's context variables at call time, exactly as before), so behaviour is
-unchanged. They rely on Connexion 3.3 internals, which pyproject pins (<3.4).
+unchanged.
+
+They rely on Connexion internals (`AsyncOperation.fn`, `RequestValidationOperation.__call__`,
+the body validators' ``_validator`` property, ``AsyncApp._middleware_app.api_cls``), read in
+Connexion `WRITTEN_FOR`; pyproject pins ``<3.4``, and tests/handlers/http/test_connexion_pinned.py
+fails as soon as the installed Connexion is another version, so whoever upgrades re-reads the
+parent methods copied here before moving the pin.
 """
 
 from __future__ import annotations
 
-import abc
 import functools
+import importlib.metadata
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +42,14 @@ from connexion.operations import AbstractOperation
 from starlette.types import Receive, Scope, Send
 
 logger = logging.getLogger("connexion.middleware.validation")
+
+# The Connexion release these subclasses were written against (and the default middleware stack
+# `handlers.app.create_app` lists explicitly); see the module docstring.
+WRITTEN_FOR = "3.3.0"
+
+
+def installed_version() -> str:
+    return importlib.metadata.version("connexion")
 
 
 class CachedAsyncOperation(AsyncOperation):
@@ -170,18 +184,10 @@ class CachedRequestValidationAPI(RequestValidationAPI):
         )
 
 
-class _ValidationSlot(abc.ABCMeta):
-    """Lets the cached middleware stand in the stack where Connexion's positions expect the stock
-    one: ``add_middleware(position=MiddlewarePosition.BEFORE_VALIDATION)`` finds its slot by
-    comparing classes with ``==``."""
+class CachedRequestValidationMiddleware(RequestValidationMiddleware):
+    """Request validation with `CachedRequestValidationAPI`; `handlers.app.create_app` lists it
+    where Connexion's default stack has `RequestValidationMiddleware`."""
 
-    def __eq__(cls, other: object) -> bool:
-        return other is RequestValidationMiddleware or type.__eq__(cls, other)
-
-    __hash__ = type.__hash__
-
-
-class CachedRequestValidationMiddleware(RequestValidationMiddleware, metaclass=_ValidationSlot):
     api_cls = CachedRequestValidationAPI
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from starlette.types import Scope
+
 from handlers.http.limiter import Limiter
 from handlers.settings import Settings
 from store.pagination import CursorCodec
@@ -32,3 +34,11 @@ def request_id() -> str:
 
 def app_state() -> AppState:
     return app_state_var.get()
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of an ASGI request header (``name`` in lower case), or None."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None

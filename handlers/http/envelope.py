@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from handlers.http.context import request_id
+from store.pagination import PageResult
+
+T = TypeVar("T")
 
 Body = dict[str, Any]
 Reply = tuple[Body, int]
@@ -38,7 +42,10 @@ def created(data: Any) -> Reply:
     return ok(data, 201, "Resource created successfully")
 
 
-def page(items: list[Any], *, limit: int, next_cursor: str | None) -> Reply:
+def page(result: PageResult[T], present: Callable[[T], Any], *, limit: int) -> Reply:
+    """A list reply: each row of the store's page presented, and the page's cursor in ``meta``."""
+    items = [present(row) for row in result.items]
+    next_cursor = result.next_cursor
     pagination = {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None}
     body = {"success": True, "status": 200, "message": "Success", "data": items, "meta": meta(pagination)}
     return body, 200

@@ -17,10 +17,11 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from handlers.api.presenters import field_path_to_camel
 from handlers.http import envelope
 from handlers.http.context import request_id
 from handlers.http.metrics import metrics
+from handlers.http.names import field_path_to_camel
+from store import errors as domain
 from store.errors import RateLimited, StoreError
 
 log = logging.getLogger("leadpipe.errors")
@@ -40,6 +41,23 @@ CODES = {
     422: "validation_error",
     429: "rate_limited",
     503: "service_unavailable",
+}
+# The HTTP status of each domain error: the only place a store error meets HTTP. Looked up along
+# the class's MRO, so a subclass (DuplicateName, AuthRequired, ...) answers as its parent does
+# unless listed; anything not listed (StoreError itself) is a 500.
+STATUSES: dict[type[StoreError], int] = {
+    domain.BadRequest: 400,
+    domain.Unauthenticated: 401,
+    domain.PermissionDenied: 403,
+    domain.QuotaExceeded: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.PreconditionFailed: 412,
+    domain.ValidationFailed: 422,
+    domain.RateLimited: 429,
+    domain.Unavailable: 503,
+    domain.Transient: 503,
+    domain.Refused: 400,
 }
 MESSAGES = {
     404: "Resource not found",
@@ -81,19 +99,25 @@ def _reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = N
     )
 
 
+def status_of(exc: StoreError) -> int:
+    """The HTTP status a domain error answers with (`STATUSES`, nearest class first)."""
+    return next((STATUSES[cls] for cls in type(exc).__mro__ if cls in STATUSES), 500)
+
+
 def store_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, StoreError)
+    status = status_of(exc)
     # Store rules name snake_case columns; the request validators already use the client's names.
     name = (lambda field: field) if getattr(exc, "client_names", False) else field_path_to_camel
     errors = [{"field": name(e.field), "message": e.message} for e in exc.errors]
-    if exc.status >= 500:
+    if status >= 500:
         log.error("request %s failed: %s", request_id(), exc.code, exc_info=exc)
     if isinstance(exc, RateLimited):
         metrics().rate_limited.labels(exc.scope).inc()
         retry = {"retryAfterMs": exc.retry_after_ms}
         headers = {"Retry-After": str(-(-exc.retry_after_ms // 1000))}
-        return _reply(exc.status, envelope.error(exc.status, exc.code, exc.message, errors, **retry), headers)
-    return _reply(exc.status, envelope.error(exc.status, exc.code, exc.message, errors))
+        return _reply(status, envelope.error(status, exc.code, exc.message, errors, **retry), headers)
+    return _reply(status, envelope.error(status, exc.code, exc.message, errors))
 
 
 def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

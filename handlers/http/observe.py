@@ -160,11 +160,3 @@ class ObserveRoute:
             await self.app(scope, receive, send)
         finally:
             observation.principal = _principal(scope)
-
-
-def install(app: Any, token: str | None) -> None:
-    """Wire both pieces into a Connexion app (after `RequestContext`, before the first request)."""
-    from connexion.middleware import MiddlewarePosition
-
-    app.add_middleware(Observe, position=MiddlewarePosition.BEFORE_EXCEPTION, token=token)
-    app.add_middleware(ObserveRoute, position=MiddlewarePosition.BEFORE_SECURITY)

@@ -53,6 +53,15 @@ class _Slot:
         return self.tenant or self.ip
 
 
+def show_verdicts(scope: Scope, *, ip: Verdict | None, tenant: Verdict | None) -> None:
+    """Let `RateLimitHeaders` report budgets counted outside these middlewares (public capture
+    counts its own per-IP and per-key budgets in the handler). ``tenant`` None keeps the one
+    already counted."""
+    slot = _slot(scope)
+    if slot is not None:
+        slot.ip, slot.tenant = ip, tenant or slot.tenant
+
+
 def _slot(scope: Scope) -> _Slot | None:
     slot = scope.get(SLOT)
     return slot if isinstance(slot, _Slot) else None
@@ -194,22 +203,7 @@ def public_operations(spec: dict[str, Any]) -> set[str]:
     }
 
 
-def install(app: Any, limiter: Limiter, settings: Any, spec: dict[str, Any]) -> None:
-    """Wire the three pieces into a Connexion app (before its first request)."""
-    from connexion.middleware import MiddlewarePosition
-
+def ip_policy(settings: Any) -> Policy | None:
+    """The per-IP budget (`Settings.rate_limit_per_ip`), or None when it is switched off."""
     per_ip = settings.rate_limit_per_ip
-    ip_policy = Policy("ip", *per_ip) if per_ip else None
-    overrides = {plan: (limit, burst) for plan, limit, burst in settings.rate_limit_plans}
-    app.add_middleware(RateLimitHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        IpRateLimit,
-        position=MiddlewarePosition.BEFORE_SECURITY,
-        limiter=limiter,
-        policy=ip_policy,
-        public_operations=public_operations(spec),
-        overrides=overrides,
-    )
-    app.add_middleware(
-        TenantRateLimit, position=MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter, overrides=overrides
-    )
+    return Policy("ip", *per_ip) if per_ip else None

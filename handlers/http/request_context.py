@@ -12,8 +12,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handlers.http.body_limit import _header
-from handlers.http.context import AppState, app_state_var, request_id_var
+from handlers.http.context import AppState, app_state_var, header, request_id_var
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -27,7 +26,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        offered = _header(scope, b"x-request-id")
+        offered = header(scope, b"x-request-id")
         rid = offered if offered and SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex
         rid_token = request_id_var.set(rid)
         state_token = app_state_var.set(self.state)

@@ -24,7 +24,6 @@ import re
 from typing import Any
 
 import yaml
-from connexion.middleware import MiddlewarePosition
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Connexion's wiring: where handlers and security functions are, nothing a client can use.
@@ -126,8 +125,3 @@ class ServedSpec:
             headers.append((b"content-encoding", b"gzip"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-
-
-def install(app: Any, spec: dict[str, Any], base_path: str) -> None:
-    """Serve the written spec in place of Connexion's resolved one (`create_app` calls this)."""
-    app.add_middleware(ServedSpec, position=MiddlewarePosition.BEFORE_SWAGGER, spec=spec, base_path=base_path)

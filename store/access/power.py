@@ -130,3 +130,65 @@ def ensure_same_credential(caller: Principal, owner: str | None) -> None:
     """A stored reply may hold a secret or a lead: replay it only to the credential that made it."""
     if owner is None or owner != credential_of(caller):
         raise IdempotencyConflict("This Idempotency-Key was used by another credential")
+
+
+def acting(
+    held: Power,
+    *,
+    plan: str,
+    actor_type: str,
+    actor_id: str,
+    api_key_id: str | None = None,
+    user_id: str | None = None,
+    rate_limit_tier: str = "standard",
+    rate_limit: int | None = None,
+    rate_burst: int | None = None,
+    request_id: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    session_id: str | None = None,
+) -> Principal:
+    """The one way a principal is built: what it may do comes from ``held`` (`store.access.power`
+    decides it), who it is from the credential. Nobody copies tenant, scopes and role by hand."""
+    return Principal(
+        tenant_id=held.tenant_id,
+        plan=plan,
+        environment=held.environment,
+        scopes=held.scopes,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        api_key_id=api_key_id,
+        user_id=user_id,
+        rate_limit_tier=rate_limit_tier,
+        rate_limit=rate_limit,
+        rate_burst=rate_burst,
+        role=held.role,
+        request_id=request_id,
+        ip=ip,
+        user_agent=user_agent,
+        session_id=session_id,
+    )
+
+
+def for_user(
+    held: Power,
+    user_id: str,
+    *,
+    plan: str,
+    request_id: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    session_id: str | None = None,
+) -> Principal:
+    """A user acting: signed in, from a session token, or the operator CLI acting as the owner."""
+    return acting(
+        held,
+        plan=plan,
+        actor_type="user",
+        actor_id=user_id,
+        user_id=user_id,
+        request_id=request_id,
+        ip=ip,
+        user_agent=user_agent,
+        session_id=session_id,
+    )

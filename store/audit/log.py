@@ -23,7 +23,7 @@ from store.access.principals import SANDBOX, Principal
 from store.db import reading
 from store.ids import new_id
 from store.models import AuditEvent, utcnow
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 
 REDACTED = "[redacted]"
 ERASED = "[erased]"
@@ -146,11 +146,14 @@ def list_events(
     caller: Principal, filters: AuditFilters, *, limit: int, cursor: str | None, codec: CursorCodec
 ) -> PageResult[AuditEvent]:
     """Newest first, keyset-paginated on (occurred_at, id); a cursor is bound to its filters."""
-    fingerprint = codec.fingerprint("audit_events", {"env": caller.environment, **filters.__dict__})
-    query = AuditEvent.select().where(_where(caller, filters))
-    if cursor is not None:
-        occurred_at, event_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(occurred_at), event_id)
-        query = query.where(peewee.Tuple(AuditEvent.occurred_at, AuditEvent.id) < position)
-    rows = list(query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda e: [e.occurred_at.isoformat(), e.id])
+    return keyset_page(
+        AuditEvent.select().where(_where(caller, filters)),
+        codec=codec,
+        kind="audit_events",
+        filters={"env": caller.environment, **filters.__dict__},
+        key=AuditEvent.occurred_at,
+        tiebreak=AuditEvent.id,
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+    )

@@ -1,4 +1,4 @@
-"""What clients do with duplicates: list them, merge them, and decide at creation time.
+"""Merging duplicates: fold sources into a target (listing: `queries`; onDuplicate at creation: `policy`).
 
 Merge rules (``merge_leads``), applied to the target with the sources in the order given:
 
@@ -17,55 +17,25 @@ Concurrency: a merge locks the tenant's lead counter, then the target and the so
 one in id order, so two merges over the same leads (even crosswise: A into B and B into A)
 wait for each other instead of deadlocking; the later one finds its source gone (404). A PATCH
 of a source waits for the merge too, and then finds no lead: no acknowledged write is folded
-away unseen. ``onDuplicate=reject|update`` look the email up under the counter lock, so two
-racing creates of one new email cannot both create.
+away unseen.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-
-import peewee
 
 from store.access.principals import Principal
 from store.audit import log as audit
-from store.db import reading, transaction
+from store.db import transaction
 from store.duplicates import detection
-from store.errors import Conflict, FieldError, ValidationFailed
+from store.errors import FieldError, ValidationFailed
 from store.events import emit as events
 from store.idempotency import replays as idempotency
-from store.leads import lifecycle as leads
-from store.leads.rules import normalize_email
+from store.leads import lifecycle
 from store.limits import quotas
-from store.models import Lead, LeadDuplicate, LeadEvent, LeadTag
-from store.pagination import CursorCodec, PageResult
+from store.models import Lead, LeadEvent, LeadTag
 
-ON_DUPLICATE = ("allow", "reject", "update")
 FILLABLE = ("company", "title", "industry", "message", "assigned_to")
-
-
-@reading
-def list_duplicates(
-    caller: Principal, lead_id: str, *, limit: int, cursor: str | None, codec: CursorCodec
-) -> PageResult[Lead]:
-    """The lead's detected duplicates, oldest first; each row carries ``reasons`` and ``detected_at``."""
-    lead = leads.find_lead(caller, lead_id)
-    fingerprint = codec.fingerprint("lead_duplicates", {"lead": lead.id})
-    query = (
-        Lead.select(Lead, LeadDuplicate.reasons, LeadDuplicate.detected_at)
-        .join(
-            LeadDuplicate,
-            on=(LeadDuplicate.tenant_id == Lead.tenant_id) & (LeadDuplicate.duplicate_id == Lead.id),
-        )
-        .where((LeadDuplicate.tenant_id == lead.tenant_id) & (LeadDuplicate.lead_id == lead.id))
-    )
-    if cursor is not None:
-        created_at, other_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), other_id)
-        query = query.where(peewee.Tuple(Lead.created_at, Lead.id) > position)
-    rows = list(query.order_by(Lead.created_at, Lead.id).limit(limit + 1).objects())
-    return codec.page(rows, limit, fingerprint, lambda row: [row.created_at.isoformat(), row.id])
 
 
 def _fold(target: Lead, sources: list[Lead]) -> None:
@@ -88,23 +58,23 @@ def _lock_all(caller: Principal, lead_id: str, source_ids: list[str]) -> tuple[L
     """Target and sources, each row locked, taken in id order (one order for every merge)."""
     quotas.lock(caller.tenant_id, caller.environment)
     wanted = dict.fromkeys([lead_id, *source_ids])
-    found = {key: leads.find_lead(caller, key, lock=True) for key in sorted(wanted)}
+    found = {key: lifecycle.find_lead(caller, key, lock=True) for key in sorted(wanted)}
     return found[lead_id], [found[key] for key in source_ids]
 
 
 @transaction
 def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
     if lead_id in source_ids:
-        leads.find_lead(caller, lead_id)  # another tenant's id stays a 404
+        lifecycle.find_lead(caller, lead_id)  # another tenant's id stays a 404
         raise ValidationFailed([FieldError("source_ids", "Must not contain the target lead")])
     target, sources = _lock_all(caller, lead_id, list(dict.fromkeys(source_ids)))
-    before = leads.fields_of(target)
+    before = lifecycle.fields_of(target)
     _fold(target, sources)
     changes: dict[str, list[Any]] = {
-        k: [before[k], v] for k, v in leads.fields_of(target).items() if before[k] != v
+        k: [before[k], v] for k, v in lifecycle.fields_of(target).items() if before[k] != v
     }
-    leads.save_change(target)
-    leads._sync_tags(target)
+    lifecycle.save_change(target)
+    lifecycle.sync_tags(target)
     ids = [source.id for source in sources]
     # History kept: the sources' timelines become part of the target's.
     LeadEvent.update(lead_id=target.id).where(
@@ -115,43 +85,10 @@ def merge_leads(caller: Principal, lead_id: str, source_ids: list[str]) -> Lead:
     quotas.adjust(target.tenant_id, target.environment, -removed)
     detection.forget(target.tenant_id, ids)
     idempotency.forget_resources(target.tenant_id, ids)  # merged away: their replies go too
-    leads._record(caller, target, "merged", {**changes, "merged_lead_ids": [[], ids]})
+    lifecycle.record_change(caller, target, "merged", {**changes, "merged_lead_ids": [[], ids]})
     for source_id in ids:  # the audit trail says where each removed lead went
         audit.record(caller, "lead.merged_into", "lead", source_id, {"merged_into": [None, target.id]})
     detection.enqueue_detection(target)
     merged = Lead.get((Lead.tenant_id == target.tenant_id) & (Lead.id == target.id))
     events.emit(events.LEAD_MERGED, merged, changes=changes, extra={"mergedLeadIds": ids})
     return merged
-
-
-def find_by_email(caller: Principal, email: str) -> Lead | None:
-    """The oldest lead of the caller's tenant and environment with this normalized email."""
-    return (
-        Lead.select()
-        .where(
-            (Lead.tenant_id == caller.tenant_id)
-            & (Lead.environment == caller.environment)
-            & (Lead.email_normalized == normalize_email(email))
-        )
-        .order_by(Lead.created_at, Lead.id)
-        .first()
-    )
-
-
-@transaction
-def create_lead(caller: Principal, fields: dict[str, Any], on_duplicate: str = "allow") -> tuple[Lead, bool]:
-    """Create, or with ``reject``/``update`` look for an existing lead by normalized email first.
-
-    Returns the lead and whether it was created (False: an existing lead was updated).
-    """
-    if on_duplicate != "allow":  # serialise lookups with creates: the counter, then the lead
-        quotas.lock(caller.tenant_id, caller.environment)
-    existing = find_by_email(caller, fields["email"]) if on_duplicate != "allow" else None
-    if existing is not None and on_duplicate == "reject":
-        raise Conflict(
-            f"A lead with this email already exists: {existing.id}",
-            [FieldError("email", f"Matches existing lead {existing.id}")],
-        )
-    if existing is not None:
-        return leads.update_lead(caller, existing.id, fields), False
-    return leads.create_lead(caller, fields), True

@@ -13,7 +13,7 @@ from store.db import reading
 from store.errors import NotFound
 from store.events import retention
 from store.events.models import Event
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,6 @@ def _visible(caller: Principal) -> peewee.Expression:
 def list_events(
     caller: Principal, filters: EventFilters, *, limit: int, cursor: str | None, codec: CursorCodec
 ) -> PageResult[Event]:
-    fingerprint = codec.fingerprint("events", {"env": caller.environment, **filters.__dict__})
     query = Event.select().where(_visible(caller))
     if filters.type is not None:
         query = query.where(Event.type == filters.type)
@@ -43,12 +42,17 @@ def list_events(
         query = query.where(Event.resource_id == filters.resource_id)
     if filters.since is not None:
         query = query.where(Event.created_at >= filters.since)
-    if cursor is not None:
-        created_at, event_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), event_id)
-        query = query.where(peewee.Tuple(Event.created_at, Event.id) > position)
-    rows = list(query.order_by(Event.created_at, Event.id).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda e: [e.created_at.isoformat(), e.id])
+    return keyset_page(
+        query,
+        codec=codec,
+        kind="events",
+        filters={"env": caller.environment, **filters.__dict__},
+        key=Event.created_at,
+        tiebreak=Event.id,
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def find_event(caller: Principal, event_id: str) -> Event:

@@ -27,15 +27,14 @@ import peewee
 
 from store.access.principals import Principal
 from store.db import database, transaction
-from store.errors import FieldError, StoreError
+from store.duplicates import policy
+from store.errors import FieldError, Refused, StoreError
 from store.leads import lifecycle as leads
 from store.leads import schema as lead_schema
 from store.leads.rules import normalize_email
 from store.limits import quotas as lead_counts
-from store.models import Lead
 
-ON_DUPLICATE = ("update", "allow", "reject")
-DEFAULT_ON_DUPLICATE = "update"
+DEFAULT_ON_DUPLICATE = policy.UPDATE  # re-running an import must not double the leads
 # Rows per transaction: long enough to amortize the commit, short enough that SQLite's single
 # write lock is never held for long while other requests wait.
 BATCH_ROWS = 200
@@ -65,29 +64,13 @@ def prepare(item: Any) -> Prepared:
 
 
 def _failed(exc: StoreError) -> RowOutcome:
-    if exc.status >= 500:  # the database is gone: the whole batch fails, to be retried
+    if not isinstance(exc, Refused):  # the database is gone (Transient) or a bug: the whole batch fails
         raise exc
     return RowOutcome(ERROR, errors=tuple(exc.errors) or (FieldError("item", exc.message),))
 
 
 def _stored_error(exc: Exception) -> RowOutcome:
     return RowOutcome(ERROR, errors=(FieldError("item", f"Could not be stored: {type(exc).__name__}"),))
-
-
-def _oldest_by_email(caller: Principal, keys: set[str]) -> dict[str, str]:
-    """Normalized email -> the oldest lead that has it, for a whole batch in one query."""
-    if not keys:
-        return {}
-    rows = (
-        Lead.select(Lead.id, Lead.email_normalized)
-        .where(
-            (Lead.tenant_id == caller.tenant_id)
-            & (Lead.environment == caller.environment)
-            & Lead.email_normalized.in_(sorted(keys))
-        )
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
-    )
-    return {lead.email_normalized: lead.id for lead in rows}  # the oldest comes last and wins
 
 
 class _Batch:
@@ -133,13 +116,15 @@ class _Batch:
             self.outcomes[index] = _failed(exc)
             return
         key = values["email_normalized"]
-        if self.on_duplicate != "allow" and any(key == v["email_normalized"] for _, _, v in self.pending):
+        if self.on_duplicate != policy.ALLOW and any(
+            key == v["email_normalized"] for _, _, v in self.pending
+        ):
             self.flush()  # an earlier row of this batch creates it: this one meets it as existing
-        existing = self.known.get(key) if self.on_duplicate != "allow" else None
+        existing = self.known.get(key) if self.on_duplicate != policy.ALLOW else None
         if existing is None:
             self.pending.append((index, fields, values))
-        elif self.on_duplicate == "reject":
-            message = f"A lead with this email already exists: {existing}"
+        elif self.on_duplicate == policy.REJECT:
+            message = policy.rejection_message(existing)
             self.outcomes[index] = RowOutcome(ERROR, existing, (FieldError("email", message),))
         else:
             self.outcomes[index] = self._update(existing, row)
@@ -161,9 +146,9 @@ def apply_rows(caller: Principal, rows: Sequence[Prepared], on_duplicate: str) -
     """
     lead_counts.lock(caller.tenant_id, caller.environment)
     batch = _Batch(caller, on_duplicate, len(rows))
-    if on_duplicate != "allow":
+    if on_duplicate != policy.ALLOW:
         emails = {normalize_email(row["email"]) for row in rows if isinstance(row, dict)}
-        batch.known = _oldest_by_email(caller, emails)
+        batch.known = policy.oldest_by_email(caller, emails)
     for index, row in enumerate(rows):
         if isinstance(row, list):
             batch.outcomes[index] = RowOutcome(ERROR, errors=tuple(row))

@@ -31,7 +31,7 @@ from store.errors import (
 )
 from store.ids import new_id, random_token
 from store.models import ApiKey, Tenant, User, utcnow
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 
 SECRET, PUBLISHABLE = "secret", "publishable"
 KEY_PATTERN = re.compile(r"^lp_(live|sandbox)_(sk|pk)_[A-Za-z0-9]{32}$")
@@ -50,7 +50,8 @@ def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def _mint(environment: str, key_type: str) -> tuple[str, str]:
+def mint(environment: str, key_type: str) -> tuple[str, str]:
+    """A fresh key's plaintext and its display prefix (``lp_<env>_<sk|pk>_`` + 4 characters)."""
     kind = "pk" if key_type == PUBLISHABLE else "sk"
     head = f"lp_{environment}_{kind}_"
     plaintext = head + random_token(32)
@@ -115,11 +116,9 @@ def authenticate(plaintext: str) -> Principal:
         creator_active=bool(row.creator_active),
         creator_role=row.creator_role,
     )
-    return Principal(
-        tenant_id=row.tenant_id,
+    return power.acting(
+        power.of_key(row.tenant_id, row.environment, scopes, role),
         plan=row.plan,
-        environment=row.environment,
-        scopes=scopes,
         actor_type="api_key",
         actor_id=row.id,
         api_key_id=row.id,
@@ -127,11 +126,10 @@ def authenticate(plaintext: str) -> Principal:
         rate_limit_tier=row.rate_limit_tier,
         rate_limit=row.rate_limit,
         rate_burst=row.rate_burst,
-        role=role,
     )
 
 
-def _role_of(tenant_id: str, user_id: str | None) -> str | None:
+def creator_role(tenant_id: str, user_id: str | None) -> str | None:
     """The role a key made by ``user_id`` acts with (no user: admin; inactive: none)."""
     if user_id is None:
         return ADMIN
@@ -187,10 +185,10 @@ def create_key(
         expires_at=expires_at,
     )
     result = power.of_key(
-        caller.tenant_id, environment, frozenset(scopes), _role_of(caller.tenant_id, caller.user_id)
+        caller.tenant_id, environment, frozenset(scopes), creator_role(caller.tenant_id, caller.user_id)
     )
     power.ensure_within(caller, result, "create this key")
-    issued = _insert_key(
+    issued = insert_key(
         caller.tenant_id,
         name=name,
         scopes=scopes,
@@ -214,7 +212,7 @@ def create_key(
     return issued
 
 
-def _insert_key(
+def insert_key(
     tenant_id: str,
     *,
     name: str,
@@ -227,8 +225,10 @@ def _insert_key(
     created_by: str | None,
     allowed_origins: list[str] | None = None,
 ) -> IssuedKey:
+    """Store a new key (hashed) and return it with its plaintext, shown once. No power or audit
+    check here: callers (`create_key`, tenant provisioning) decide who may mint what."""
     _free_name_of_expired_keys(tenant_id, name)
-    plaintext, prefix = _mint(environment, key_type)
+    plaintext, prefix = mint(environment, key_type)
     try:
         with ApiKey._meta.database.atomic():
             record = ApiKey.create(
@@ -274,7 +274,8 @@ def _visible(caller: Principal) -> peewee.Expression:
     return condition
 
 
-def _get(caller: Principal, key_id: str) -> ApiKey:
+def find_key(caller: Principal, key_id: str) -> ApiKey:
+    """The caller's key (its tenant and environment), or `NotFound`; for use inside a transaction."""
     key = ApiKey.select().where(_visible(caller) & (ApiKey.id == key_id)).first()
     if key is None:
         raise NotFound("API key not found")
@@ -283,25 +284,28 @@ def _get(caller: Principal, key_id: str) -> ApiKey:
 
 @reading
 def get_key(caller: Principal, key_id: str) -> ApiKey:
-    return _get(caller, key_id)
+    return find_key(caller, key_id)
 
 
 @reading
 def list_keys(caller: Principal, *, limit: int, cursor: str | None, codec: CursorCodec) -> PageResult[ApiKey]:
     """Newest first, keyset-paginated on (created_at, id)."""
-    fingerprint = codec.fingerprint("api_keys", {"env": caller.environment})
-    query = ApiKey.select().where(_visible(caller))
-    if cursor is not None:
-        created_at, key_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), key_id)
-        query = query.where(peewee.Tuple(ApiKey.created_at, ApiKey.id) < position)
-    rows = list(query.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda k: [k.created_at.isoformat(), k.id])
+    return keyset_page(
+        ApiKey.select().where(_visible(caller)),
+        codec=codec,
+        kind="api_keys",
+        filters={"env": caller.environment},
+        key=ApiKey.created_at,
+        tiebreak=ApiKey.id,
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @transaction
 def revoke_key(caller: Principal, key_id: str) -> ApiKey:
-    key = _get(caller, key_id)
+    key = find_key(caller, key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         key.save()

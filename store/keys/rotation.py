@@ -17,7 +17,7 @@ from store.access.principals import Principal
 from store.audit import log as audit
 from store.db import transaction
 from store.errors import FieldError, NotFound, ValidationFailed
-from store.keys.api_keys import IssuedKey, _get, _mint, _role_of, hash_key, key_status
+from store.keys.api_keys import IssuedKey, creator_role, find_key, hash_key, key_status, mint
 from store.models import ApiKey, utcnow
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600  # a week, as Stripe's key roll allows
@@ -30,14 +30,14 @@ def rotate_key(caller: Principal, key_id: str, *, grace_seconds: int = 0) -> Iss
     A second rotation ends the first one's grace: a key has at most two live secrets."""
     if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
         raise ValidationFailed([FieldError("gracePeriodSeconds", f"Must be 0-{MAX_GRACE_SECONDS}")])
-    key = _get(caller, key_id)
+    key = find_key(caller, key_id)
     if key_status(key) != "active":
         raise NotFound("API key not found or no longer active")
     result = power.of_key(
-        key.tenant_id, key.environment, frozenset(key.scopes), _role_of(key.tenant_id, key.created_by)
+        key.tenant_id, key.environment, frozenset(key.scopes), creator_role(key.tenant_id, key.created_by)
     )
     power.ensure_within(caller, result, "rotate this key")
-    plaintext, prefix = _mint(key.environment, key.type)
+    plaintext, prefix = mint(key.environment, key.type)
     old_prefix, old_grace = key.prefix, key.previous_expires_at
     if grace_seconds:
         key.previous_key_hash = key.key_hash

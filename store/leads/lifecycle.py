@@ -65,13 +65,16 @@ def _event(caller: Principal, lead: Lead, action: str, changes: dict[str, list[A
     }
 
 
-def _record(caller: Principal, lead: Lead, action: str, changes: dict[str, list[Any]]) -> None:
+def record_change(caller: Principal, lead: Lead, action: str, changes: dict[str, list[Any]]) -> None:
+    """Write one history entry for ``lead`` and the matching audit row, in the caller's
+    transaction: every path that changes a lead (update, merge) records it the same way."""
     LeadEvent.create(**_event(caller, lead, action, changes))
     # The same changes go to the audit log, in the same transaction: history and audit agree.
     audit.record(caller, f"lead.{action}", "lead", lead.id, changes)
 
 
-def _sync_tags(lead: Lead) -> None:
+def sync_tags(lead: Lead) -> None:
+    """Rewrite the lead's tag index rows (`LeadTag`, what tag filters query) from ``lead.tags``."""
     LeadTag.delete().where((LeadTag.tenant_id == lead.tenant_id) & (LeadTag.lead_id == lead.id)).execute()
     rows = [
         {"tenant_id": lead.tenant_id, "environment": lead.environment, "tag": tag, "lead_id": lead.id}
@@ -188,8 +191,8 @@ def update_lead(
         return lead
     save_change(lead)
     if "tags" in changes:
-        _sync_tags(lead)
-    _record(caller, lead, "updated", changes)
+        sync_tags(lead)
+    record_change(caller, lead, "updated", changes)
     events.emit(events.LEAD_UPDATED, lead, changes=changes)
     if changes.keys() & duplicates.MATCHED_FIELDS:  # its duplicates may have changed too
         duplicates.enqueue_detection(lead)

@@ -7,7 +7,7 @@ in a million-lead walk costs one index range scan, the same as the first page.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import peewee
@@ -16,7 +16,7 @@ from store.access.principals import Principal
 from store.db import reading
 from store.leads.lifecycle import find_lead
 from store.models import Lead, LeadEvent, LeadTag
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 
 SORT_COLUMNS: dict[str, peewee.Field] = {
     "createdAt": Lead.created_at,
@@ -38,6 +38,9 @@ class LeadFilters:
     score_max: int | None = None
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
+
+
+FILTER_NAMES = tuple(field.name for field in fields(LeadFilters))
 
 
 def matching(caller: Principal, filters: LeadFilters) -> peewee.Expression:
@@ -102,16 +105,19 @@ def list_leads(
     descending = sort.startswith("-")
     sort_key = sort.lstrip("-")
     column = SORT_COLUMNS[sort_key]
-    fingerprint = codec.fingerprint("leads", {"env": caller.environment, "sort": sort, **asdict(filters)})
-    query = Lead.select().where(matching(caller, filters))
-    if cursor is not None:
-        value, lead_id = codec.decode(cursor, fingerprint)
-        position = (_restore(sort_key, value), lead_id)
-        key = peewee.Tuple(column, Lead.id)
-        query = query.where(key < position if descending else key > position)
-    order = (column.desc(), Lead.id.desc()) if descending else (column.asc(), Lead.id.asc())
-    rows = list(query.order_by(*order).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda lead: [_position(getattr(lead, column.name)), lead.id])
+    return keyset_page(
+        Lead.select().where(matching(caller, filters)),
+        codec=codec,
+        kind="leads",
+        filters={"env": caller.environment, "sort": sort, **asdict(filters)},
+        key=column,
+        tiebreak=Lead.id,
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+        dump=_position,
+        restore=lambda value: _restore(sort_key, value),
+    )
 
 
 @reading
@@ -120,11 +126,15 @@ def list_history(
 ) -> PageResult[LeadEvent]:
     """Oldest first: a timeline reads forward."""
     lead = find_lead(caller, lead_id)
-    fingerprint = codec.fingerprint("lead_history", {"lead": lead.id})
     query = LeadEvent.select().where((LeadEvent.tenant_id == lead.tenant_id) & (LeadEvent.lead_id == lead.id))
-    if cursor is not None:
-        occurred_at, event_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(occurred_at), event_id)
-        query = query.where(peewee.Tuple(LeadEvent.occurred_at, LeadEvent.id) > position)
-    rows = list(query.order_by(LeadEvent.occurred_at, LeadEvent.id).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda e: [e.occurred_at.isoformat(), e.id])
+    return keyset_page(
+        query,
+        codec=codec,
+        kind="lead_history",
+        filters={"lead": lead.id},
+        key=LeadEvent.occurred_at,
+        tiebreak=LeadEvent.id,
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+    )

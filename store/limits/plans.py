@@ -57,17 +57,24 @@ def rate_limit_for(
     tier = principal.rate_limit_tier
     if tier == "unmetered" and principal.plan == "enterprise":
         return None
-    limit, burst = (overrides or {}).get(principal.plan) or RATE_LIMITS.get(
-        principal.plan, RATE_LIMITS["free"]
-    )
-    if principal.plan == "enterprise" and principal.rate_limit:
-        limit, burst = (
-            principal.rate_limit,
-            min(principal.rate_limit, principal.rate_burst or principal.rate_limit // 10 or 1),
-        )
+    limit, burst = plan_rate(principal.plan, principal.rate_limit, principal.rate_burst, overrides)
     if tier == "high":
         return RateLimit("high", limit * HIGH_TIER_FACTOR, burst * HIGH_TIER_FACTOR)
     return RateLimit("standard", limit, burst)
+
+
+def plan_rate(
+    plan: str,
+    custom_limit: int | None,
+    custom_burst: int | None,
+    overrides: Mapping[str, tuple[int, int]] | None = None,
+) -> tuple[int, int]:
+    """A tenant's standard (requests/minute, burst): its own enterprise limits, else the
+    operator's override of its plan, else the plan table. The middleware and the CLI both ask here."""
+    limit, burst = (overrides or {}).get(plan) or RATE_LIMITS.get(plan, RATE_LIMITS["free"])
+    if plan == "enterprise" and custom_limit:
+        limit, burst = custom_limit, min(custom_limit, custom_burst or custom_limit // 10 or 1)
+    return limit, burst
 
 
 def _count_leads(tenant_id: str, environment: str) -> int:

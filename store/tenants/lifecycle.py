@@ -10,7 +10,7 @@ from store.access.principals import LIVE, PLANS, SANDBOX, SCOPES
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, NotFound, ValidationFailed
 from store.ids import new_id
-from store.keys.api_keys import SECRET, _insert_key
+from store.keys.api_keys import SECRET, insert_key
 from store.models import Tenant, User
 from store.users.passwords import hash_password
 
@@ -51,7 +51,7 @@ def create_tenant(
     except peewee.IntegrityError as exc:
         raise Conflict("That owner email is already in use") from exc
     keys = {
-        environment: _insert_key(
+        environment: insert_key(
             tenant.id,
             name=f"Owner {environment} key",
             scopes=list(SCOPES),

@@ -8,6 +8,7 @@ and keys as actors.
 
 from __future__ import annotations
 
+from store.access import power
 from store.access.principals import ENVIRONMENTS, SCOPES, Principal
 from store.db import reading
 from store.errors import NotFound
@@ -48,15 +49,5 @@ def acting_owner(tenant_id: str, environment: str) -> Principal:
     )
     if owner is None:
         raise NotFound(f"Tenant {tenant_id!r} has no active owner")
-    return Principal(
-        tenant_id=tenant.id,
-        plan=tenant.plan,
-        environment=environment,
-        scopes=frozenset(SCOPES),
-        actor_type="user",
-        actor_id=owner.id,
-        api_key_id=None,
-        user_id=owner.id,
-        role=owner.role,
-        request_id="cli",
-    )
+    held = power.Power(tenant.id, environment, frozenset(SCOPES), owner.role)
+    return power.for_user(held, owner.id, plan=tenant.plan, request_id="cli")

@@ -8,7 +8,6 @@ before it. Every change is audited in its own transaction, the password only as 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import peewee
@@ -21,7 +20,7 @@ from store.emails import is_valid_email
 from store.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from store.ids import new_id
 from store.models import User, utcnow
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 from store.users.passwords import hash_password
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
@@ -108,14 +107,18 @@ def get_user(caller: Principal, user_id: str) -> User:
 @reading
 def list_users(caller: Principal, *, limit: int, cursor: str | None, codec: CursorCodec) -> PageResult[User]:
     """Oldest first (the owner leads), keyset-paginated on (created_at, id)."""
-    fingerprint = codec.fingerprint("users", {})
     query = User.select().where(User.tenant_id == caller.tenant_id)
-    if cursor is not None:
-        created_at, user_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), user_id)
-        query = query.where(peewee.Tuple(User.created_at, User.id) > position)
-    rows = list(query.order_by(User.created_at, User.id).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda u: [u.created_at.isoformat(), u.id])
+    return keyset_page(
+        query,
+        codec=codec,
+        kind="users",
+        filters={},
+        key=User.created_at,
+        tiebreak=User.id,
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @transaction

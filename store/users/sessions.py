@@ -94,18 +94,7 @@ def authenticate(token: str, codec: SessionCodec) -> Principal:
         raise Unauthenticated("Session revoked: sign in again")
     # Derived from the user's role on every request: a demotion narrows live sessions at once.
     held = power.of_role(row.tenant_id, row.role)
-    return Principal(
-        tenant_id=row.tenant_id,
-        plan=row.plan,
-        environment=held.environment,
-        scopes=held.scopes,
-        actor_type="user",
-        actor_id=row.id,
-        api_key_id=None,
-        user_id=row.id,
-        role=held.role,
-        session_id=token_id,
-    )
+    return power.for_user(held, row.id, plan=row.plan, session_id=token_id)
 
 
 @transaction

@@ -136,19 +136,8 @@ def _candidates(email: str, tenant_id: str | None) -> list[User]:
 
 def _as_principal(user: User, origin: Origin) -> Principal:
     held = power.of_role(user.tenant_id, user.role)
-    return Principal(
-        tenant_id=user.tenant_id,
-        plan="",
-        environment=held.environment,
-        scopes=held.scopes,
-        role=held.role,
-        actor_type="user",
-        actor_id=user.id,
-        api_key_id=None,
-        user_id=user.id,
-        request_id=origin.request_id,
-        ip=origin.ip,
-        user_agent=origin.user_agent,
+    return power.for_user(
+        held, user.id, plan="", request_id=origin.request_id, ip=origin.ip, user_agent=origin.user_agent
     )
 
 

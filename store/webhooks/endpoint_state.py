@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from store.access import power
 from store.access.principals import Principal
 from store.audit import log as audit
 from store.models import utcnow
@@ -23,15 +24,11 @@ def _key(endpoint: WebhookEndpoint) -> object:
 
 def system_principal(tenant_id: str, environment: str) -> Principal:
     """The actor of changes the delivery machinery makes on its own."""
-    return Principal(
-        tenant_id=tenant_id,
+    return power.acting(
+        power.Power(tenant_id, environment, frozenset(), None),
         plan="",
-        environment=environment,
-        scopes=frozenset(),
         actor_type="system",
         actor_id=SYSTEM_ACTOR,
-        api_key_id=None,
-        user_id=None,
     )
 
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import peewee
-
 from store.access.principals import Principal
 from store.audit import log as audit
 from store.db import reading, transaction
@@ -23,7 +21,7 @@ from store.events.objects import camel
 from store.ids import new_id
 from store.leads.lifecycle import WRITABLE
 from store.models import utcnow
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 from store.webhooks import access, config, secrets, ssrf
 from store.webhooks.fanout import WILDCARD
 from store.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -127,16 +125,20 @@ def list_endpoints(
     caller: Principal, *, limit: int, cursor: str | None, codec: CursorCodec
 ) -> PageResult[WebhookEndpoint]:
     """Newest first."""
-    fingerprint = codec.fingerprint("webhook_endpoints", {"env": caller.environment})
     query = WebhookEndpoint.select().where(
         (WebhookEndpoint.tenant_id == caller.tenant_id) & (WebhookEndpoint.environment == caller.environment)
     )
-    if cursor is not None:
-        created_at, endpoint_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), endpoint_id)
-        query = query.where(peewee.Tuple(WebhookEndpoint.created_at, WebhookEndpoint.id) < position)
-    rows = list(query.order_by(WebhookEndpoint.created_at.desc(), WebhookEndpoint.id.desc()).limit(limit + 1))
-    return codec.page(rows, limit, fingerprint, lambda e: [e.created_at.isoformat(), e.id])
+    return keyset_page(
+        query,
+        codec=codec,
+        kind="webhook_endpoints",
+        filters={"env": caller.environment},
+        key=WebhookEndpoint.created_at,
+        tiebreak=WebhookEndpoint.id,
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @transaction

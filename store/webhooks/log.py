@@ -12,8 +12,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import peewee
-
 from store.access.principals import Principal
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -21,7 +19,7 @@ from store.events import emit, retention
 from store.events.models import Event
 from store.jobs import queue as jobs
 from store.models import utcnow
-from store.pagination import CursorCodec, PageResult
+from store.pagination import CursorCodec, PageResult, keyset_page
 from store.webhooks import fanout
 from store.webhooks.endpoints import find_endpoint
 from store.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -48,18 +46,22 @@ def list_deliveries(
 ) -> PageResult[DeliveryView]:
     """Newest first, each with its attempts (oldest first) and its event's type."""
     endpoint = find_endpoint(caller, endpoint_id)
-    fingerprint = codec.fingerprint("webhook_deliveries", {"endpoint": endpoint.id, "status": status})
     query = WebhookDelivery.select().where(
         (WebhookDelivery.tenant_id == endpoint.tenant_id) & (WebhookDelivery.endpoint_id == endpoint.id)
     )
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    if cursor is not None:
-        created_at, delivery_id = codec.decode(cursor, fingerprint)
-        position = (dt.datetime.fromisoformat(created_at), delivery_id)
-        query = query.where(peewee.Tuple(WebhookDelivery.created_at, WebhookDelivery.id) < position)
-    rows = list(query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(limit + 1))
-    page = codec.page(rows, limit, fingerprint, lambda d: [d.created_at.isoformat(), d.id])
+    page = keyset_page(
+        query,
+        codec=codec,
+        kind="webhook_deliveries",
+        filters={"endpoint": endpoint.id, "status": status},
+        key=WebhookDelivery.created_at,
+        tiebreak=WebhookDelivery.id,
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+    )
     return PageResult(_views(endpoint.tenant_id, page.items), page.next_cursor)
 
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.conftest import make_tenant
+from tests.support import make_tenant
 
 # Debian's browser; LEADPIPE_TEST_CHROMIUM points elsewhere (e.g. to check the skip message).
 CHROMIUM = os.environ.get("LEADPIPE_TEST_CHROMIUM", "/usr/bin/chromium")

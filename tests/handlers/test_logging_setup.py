@@ -23,8 +23,8 @@ from starlette.testclient import TestClient
 from handlers import logging_setup
 from handlers.settings import Settings
 from store.leads import queries as lead_queries
-from tests.conftest import SeededTenant
 from tests.server_support import run_cli, serving
+from tests.support import SeededTenant
 
 ACCESS_FIELDS = {
     "requestId",

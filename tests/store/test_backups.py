@@ -20,9 +20,8 @@ import pytest
 
 from store.leads import lifecycle as leads
 from store.models import Lead
-from tests.conftest import BACKEND, SeededTenant
 from tests.server_support import run_cli
-from tests.support import principal
+from tests.support import BACKEND, SeededTenant, principal
 
 CONSISTENCY = {
     "leads": "SELECT COUNT(*) FROM leads WHERE tenant_id = %s",

@@ -10,8 +10,7 @@ import pytest
 from store import db
 from store.leads import lifecycle as leads
 from store.models import Lead
-from tests.conftest import BACKEND, SeededTenant
-from tests.support import principal
+from tests.support import BACKEND, SeededTenant, principal
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="SQLite serialises writers: no deadlock")
 

@@ -16,7 +16,7 @@ FINGERPRINT = CursorCodec.fingerprint("leads", {"env": "live", "sort": "-created
 def _refused(token: str, fingerprint: str = FINGERPRINT, codec: CursorCodec = CODEC) -> BadRequest:
     with pytest.raises(BadRequest) as caught:
         codec.decode(token, fingerprint)
-    assert caught.value.status == 400 and caught.value.code == "bad_request"
+    assert isinstance(caught.value, BadRequest) and caught.value.code == "bad_request"
     assert [e.field for e in caught.value.errors] == ["cursor"]
     return caught.value
 

@@ -10,9 +10,17 @@ import pytest
 from starlette.testclient import TestClient
 
 from store.models import ApiKey, AuditEvent, User
-from tests.handlers.api.test_auth import OWNER_PASSWORD, owner_email
-from tests.handlers.api.test_users import PASSWORD, create_user, sign_in
-from tests.support import SeededTenant, assert_error, assert_ok, lead_body
+from tests.support import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    SeededTenant,
+    assert_error,
+    assert_ok,
+    create_user,
+    lead_body,
+    owner_email,
+    sign_in,
+)
 
 
 def events(client: TestClient, tenant: SeededTenant, **params: Any) -> list[dict[str, Any]]:

@@ -9,14 +9,20 @@ from starlette.testclient import TestClient
 
 from store.models import LoginFailure, User
 from store.users.sessions import SessionCodec
-from tests.handlers.api.test_users import PASSWORD, create_user, sign_in, user_body
-from tests.support import TEST_SECRET, TIMESTAMP, SeededTenant, assert_error, assert_ok, lead_body
-
-OWNER_PASSWORD = "correct horse battery staple"
-
-
-def owner_email(tenant: SeededTenant) -> str:
-    return str(User.get((User.tenant_id == tenant.id) & (User.id == tenant.owner_id)).email)
+from tests.support import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    TEST_SECRET,
+    TIMESTAMP,
+    SeededTenant,
+    assert_error,
+    assert_ok,
+    create_user,
+    lead_body,
+    owner_email,
+    sign_in,
+    user_body,
+)
 
 
 def _comparable(response: Any) -> dict[str, Any]:

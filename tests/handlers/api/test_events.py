@@ -12,8 +12,7 @@ from starlette.testclient import TestClient
 from store.events import retention
 from store.events.models import Event
 from store.models import utcnow
-from tests.conftest import SeededTenant, lead_body
-from tests.support import assert_error, assert_ok, make_key
+from tests.support import SeededTenant, assert_error, assert_ok, lead_body, make_key
 from tests.webhook_support import deliver
 
 

@@ -19,8 +19,7 @@ import pytest
 from store.leads import lifecycle as leads
 from store.limits import quotas as lead_counts
 from store.models import AuditEvent, Lead, LeadEvent
-from tests.conftest import SeededTenant, lead_body
-from tests.support import Call, principal, race
+from tests.support import Call, SeededTenant, lead_body, principal, race
 
 
 def create(base_url: str, tenant: SeededTenant, **fields: Any) -> dict[str, Any]:

@@ -9,8 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from store.models import AuditEvent, Lead, LeadEvent
-from tests.conftest import SeededTenant, lead_body
-from tests.support import assert_error, assert_ok, race
+from tests.support import SeededTenant, assert_error, assert_ok, lead_body, race
 
 
 def created(client: TestClient, tenant: SeededTenant, **fields: Any) -> tuple[dict[str, Any], str]:

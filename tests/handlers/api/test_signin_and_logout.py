@@ -9,9 +9,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from store.models import RevokedSession, utcnow
-from tests.conftest import SeededTenant
-from tests.handlers.api.test_users import PASSWORD, create_user, user_body
-from tests.support import assert_error, assert_ok, race
+from tests.support import PASSWORD, SeededTenant, assert_error, assert_ok, create_user, race, user_body
 
 LIMIT = 5  # LEADPIPE_LOGIN_MAX_FAILURES_PER_ACCOUNT's default, which the test app keeps
 

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from store.models import User
-from tests.support import SeededTenant, assert_error, assert_ok, lead_body
-
-PASSWORD = "a long enough passphrase"
-
-
-def user_body(role: str = "member", **overrides: Any) -> dict[str, Any]:
-    body = {
-        "email": f"u-{uuid.uuid4().hex[:8]}@example.com",
-        "name": "Sam Lee",
-        "role": role,
-        "password": PASSWORD,
-    }
-    body.update(overrides)
-    return body
-
-
-def create_user(client: TestClient, headers: dict[str, str], role: str = "member", **overrides: Any) -> Any:
-    return assert_ok(client.post("/v1/users", json=user_body(role, **overrides), headers=headers), 201)
-
-
-def sign_in(client: TestClient, email: str, password: str = PASSWORD, **extra: Any) -> dict[str, str]:
-    data = assert_ok(client.post("/v1/auth/login", json={"email": email, "password": password, **extra}))
-    return {"Authorization": f"Bearer {data['token']}"}
+from tests.support import (
+    PASSWORD,
+    SeededTenant,
+    assert_error,
+    assert_ok,
+    create_user,
+    lead_body,
+    sign_in,
+    user_body,
+)
 
 
 def test_create_get_list_never_show_the_password(client: TestClient, tenant: SeededTenant) -> None:

@@ -11,8 +11,7 @@ from starlette.testclient import TestClient
 
 from store.models import AuditEvent, utcnow
 from store.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tests.conftest import SeededTenant, lead_body
-from tests.support import assert_error, assert_ok, make_key
+from tests.support import SeededTenant, assert_error, assert_ok, lead_body, make_key
 from tests.webhook_support import create_endpoint, deliver, receiver
 
 

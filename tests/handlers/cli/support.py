@@ -19,8 +19,7 @@ from urllib.parse import urlparse, urlunparse
 import httpx
 import psycopg2
 
-from tests.conftest import POSTGRES_URL
-from tests.support import BACKEND
+from tests.support import BACKEND, POSTGRES_URL
 
 LEADPIPE = str(Path(sys.executable).parent / "leadpipe")
 # ``python -m handlers.cli``: the module guards its main, so uvicorn's spawned workers

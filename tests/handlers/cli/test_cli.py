@@ -19,6 +19,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers import cli
+from handlers.cli import serve as cli_serve
 from store.access.principals import SCOPES
 from store.models import Tenant
 from tests.support import assert_error, assert_ok
@@ -159,7 +160,7 @@ def test_bootstrap_does_nothing_on_a_database_with_tenants(
 ) -> None:
     Tenant.get_or_create(id="BootstrapProbe01", defaults={"name": "x", "plan": "free"})
     before = Tenant.select().count()
-    cli._bootstrap()
+    cli_serve.bootstrap()
     assert capsys.readouterr().out == ""
     assert Tenant.select().count() == before
 
@@ -222,7 +223,7 @@ def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as exited:
         cli.main(["--version"])
     assert exited.value.code == 0
-    expected = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    expected = tomllib.loads((Path(__file__).resolve().parents[3] / "pyproject.toml").read_text())
     assert capsys.readouterr().out.strip() == f"leadpipe {expected['project']['version']}"
 
 

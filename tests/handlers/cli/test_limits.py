@@ -55,3 +55,32 @@ def test_custom_limits_are_refused_below_enterprise(
 def test_idempotency_purge_reports_what_it_removed(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["idempotency", "purge"]) == 0
     assert capsys.readouterr().out.startswith("Purged ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--plan", "pro"], (2_000, 200)),  # the operator's LEADPIPE_RATE_LIMITS row, not the table's
+        (["--plan", "starter"], (300, 30)),  # no override: the plan table
+        (["--plan", "enterprise", "--limit", "900"], (900, 90)),  # the tenant's own beats both
+    ],
+)
+def test_set_plan_prints_the_limits_the_middleware_enforces(
+    cli_env: None,
+    tenant: SeededTenant,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    expected: tuple[int, int],
+) -> None:
+    from handlers.http.rate_limit import tenant_policy
+    from handlers.settings import Settings
+    from tests.support import principal
+
+    monkeypatch.setenv("LEADPIPE_RATE_LIMITS", "pro=2000/200,enterprise=20000/2000")
+    assert cli.main(["tenant", "set-plan", tenant.id, *argv, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+
+    enforced = tenant_policy(principal(tenant.live_key), Settings.from_env().rate_limit_overrides)
+    assert enforced is not None
+    assert (printed["rateLimit"], printed["burst"]) == (enforced.limit, enforced.burst) == expected

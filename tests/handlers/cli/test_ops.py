@@ -16,9 +16,8 @@ from starlette.testclient import TestClient
 
 from handlers import cli
 from store.access.principals import SCOPES
-from tests.conftest import SeededTenant
 from tests.server_support import run_cli, serving
-from tests.support import assert_error, assert_ok
+from tests.support import SeededTenant, assert_error, assert_ok
 
 KEY = re.compile(r"lp_(live|sandbox)_sk_[A-Za-z0-9]{32}")
 

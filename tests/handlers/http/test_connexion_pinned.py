@@ -67,3 +67,30 @@ def test_cached_validators_still_reject_every_bad_request(client: TestClient, te
         assert unknown.status_code == 422
         ok = client.get("/v1/leads?limit=5", headers=tenant.headers)
         assert ok.status_code == 200 and ok.json()["meta"]["pagination"]["limit"] == 5
+
+
+def test_connexion_is_the_version_the_pinned_module_was_written_for() -> None:
+    """Fails on any Connexion upgrade: re-read the parent methods `connexion_pinned` copies (and
+    the default stack `create_app` lists) against the new release, then move `WRITTEN_FOR`."""
+    assert connexion_pinned.installed_version() == connexion_pinned.WRITTEN_FOR
+
+
+def test_create_app_lists_connexions_whole_default_stack_in_order(app: Any) -> None:
+    """Our middlewares sit between Connexion's own, which keep Connexion's order; only request
+    validation is swapped for the cached one."""
+    from functools import partial
+
+    from connexion.middleware import ConnexionMiddleware
+    from connexion.middleware.request_validation import RequestValidationMiddleware
+
+    listed = [m.func if isinstance(m, partial) else m for m in app.middleware.middlewares]
+    stock = [
+        connexion_pinned.CachedRequestValidationMiddleware if m is RequestValidationMiddleware else m
+        for m in ConnexionMiddleware.default_middlewares
+    ]
+    assert [m for m in listed if m in stock] == stock
+    ours = [m.__name__ for m in listed if m not in stock]
+    assert ours == [
+        "RequestContext", "Observe", "RateLimitHeaders", "ConsoleStatic", "BodyLimit",
+        "ObserveRoute", "IpRateLimit", "TenantRateLimit",
+    ]  # fmt: skip

@@ -333,3 +333,27 @@ def test_big_but_finite_numbers_in_custom_fields_are_kept(client: TestClient, te
         "/v1/leads", content=body, headers={**tenant.headers, "Content-Type": "application/json"}
     )
     assert assert_ok(response, 201)["customFields"] == {"a": 1e308, "b": -2.5}
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]
+
+
+def test_the_error_tree_alone_decides_the_status() -> None:
+    """Refused -> a 4xx the client can act on; Transient -> 503; StoreError itself -> 500. The
+    store branches on the tree, never on a status (it has none)."""
+    from handlers.http.errors import status_of
+    from store import errors
+
+    for cls in _subclasses(errors.StoreError):
+        assert "status" not in vars(cls), cls
+        sample = cls.__new__(cls)
+        if issubclass(cls, errors.Refused):
+            assert 400 <= status_of(sample) < 500, cls
+        elif issubclass(cls, errors.Transient):
+            assert status_of(sample) == 503, cls
+        else:
+            assert status_of(sample) == 500, cls
+    assert status_of(errors.DuplicateName("x")) == 409
+    assert status_of(errors.AuthRequired("x")) == 401
+    assert status_of(errors.QuotaExceeded("x")) == 403

@@ -18,9 +18,8 @@ from handlers import worker
 from handlers.settings import ConfigError, Settings
 from store.ids import new_id
 from store.jobs import queue as jobs
-from tests.conftest import SeededTenant, lead_body
 from tests.handlers.http.test_rate_limit import client_for, limited_app
-from tests.support import assert_error, assert_ok
+from tests.support import SeededTenant, assert_error, assert_ok, lead_body
 from tests.webhook_support import create_endpoint, deliver, receiver
 
 TOKEN = "metrics-token-" + "x" * 20

@@ -15,8 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from store.models import ApiKey, IdempotencyRecord, utcnow
-from tests.conftest import SeededTenant, lead_body
-from tests.support import assert_error, assert_ok, make_key
+from tests.support import SeededTenant, assert_error, assert_ok, lead_body, make_key
 
 PASSWORD = "a long enough passphrase"
 ALL_SCOPES = ["read:leads", "write:leads", "admin:api_keys", "admin:users", "read:audit", "admin:webhooks"]

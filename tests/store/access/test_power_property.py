@@ -31,7 +31,7 @@ from starlette.testclient import TestClient
 from store.keys import api_keys
 from store.models import User
 from store.users.passwords import hash_password
-from tests.conftest import lead_body, make_tenant
+from tests.support import lead_body, make_tenant
 
 PASSWORD = "a long enough passphrase"
 SCOPES = ("read:leads", "write:leads", "admin:api_keys", "admin:users", "read:audit", "admin:webhooks")
@@ -122,7 +122,7 @@ class Caller:
 def _mint(world: World, *, environment: str, scopes: frozenset[str], creator: str | None) -> tuple[str, str]:
     """A key inserted as it stands in the database, bypassing creation's checks: a key whose
     creator was since demoted or deactivated is exactly such a key."""
-    issued = api_keys._insert_key(
+    issued = api_keys.insert_key(
         world.tenant_id,
         name=f"p-{uuid.uuid4().hex}",
         scopes=sorted(scopes),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.duplicates import merge as lead_duplicates
+from store.duplicates import merge, policy
 from store.errors import Conflict
 from store.leads import lifecycle as leads
 from store.models import AuditEvent, Lead
@@ -19,21 +19,21 @@ def test_find_by_email_uses_the_normalized_key_and_the_oldest_lead(tenant: Seede
     caller = principal(tenant.live_key)
     oldest = leads.create_lead(caller, _fields("max.muster@gmail.com"))
     leads.create_lead(caller, _fields("maxmuster@gmail.com"))
-    found = lead_duplicates.find_by_email(caller, " Max.Muster+crm@GoogleMail.com ")
+    found = policy.find_by_email(caller, " Max.Muster+crm@GoogleMail.com ")
     assert found is not None and found.id == oldest.id
-    assert lead_duplicates.find_by_email(principal(tenant.sandbox_key), "max.muster@gmail.com") is None
+    assert policy.find_by_email(principal(tenant.sandbox_key), "max.muster@gmail.com") is None
 
 
 def test_create_policies(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    lead, created = lead_duplicates.create_lead(caller, _fields("p@example.com"), "reject")
+    lead, created = policy.create_lead(caller, _fields("p@example.com"), "reject")
     assert created
     with pytest.raises(Conflict) as caught:
-        lead_duplicates.create_lead(caller, _fields("P@example.com"), "reject")
+        policy.create_lead(caller, _fields("P@example.com"), "reject")
     assert lead.id in caught.value.message
-    updated, created = lead_duplicates.create_lead(caller, _fields("p@example.com", title="CEO"), "update")
+    updated, created = policy.create_lead(caller, _fields("p@example.com", title="CEO"), "update")
     assert (updated.id, updated.title, created) == (lead.id, "CEO", False)
-    _, created = lead_duplicates.create_lead(caller, _fields("p@example.com"), "allow")
+    _, created = policy.create_lead(caller, _fields("p@example.com"), "allow")
     assert created
     assert Lead.select().where(Lead.tenant_id == tenant.id).count() == 2
 
@@ -42,7 +42,7 @@ def test_merge_is_audited_for_target_and_sources(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
     target = leads.create_lead(caller, _fields("t@example.com"))
     source = leads.create_lead(caller, _fields("s@example.com", company="Acme"))
-    merged = lead_duplicates.merge_leads(caller, target.id, [source.id])
+    merged = merge.merge_leads(caller, target.id, [source.id])
     assert merged.company == "Acme"
     actions = {
         (row.action, row.resource_id) for row in AuditEvent.select().where(AuditEvent.tenant_id == tenant.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from store.duplicates import merge as lead_duplicates
+from store.duplicates import merge
 from store.imports import rows as lead_import
 from store.leads import lifecycle as leads
 from store.limits import quotas
@@ -37,7 +37,7 @@ def test_counter_follows_create_import_merge_and_delete(tenant: SeededTenant) ->
     assert [o.status for o in outcomes].count("created") == 1
     assert quotas.current(tenant.id, "live") == 4
 
-    lead_duplicates.merge_leads(live, first.id, [second.id, third.id])
+    merge.merge_leads(live, first.id, [second.id, third.id])
     leads.delete_lead(live, first.id)
 
     assert quotas.current(tenant.id, "live") == stored(tenant.id, "live") == 1

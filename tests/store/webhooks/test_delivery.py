@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from handlers.worker import Worker
 from store.webhooks import config, delivery
 from store.webhooks.models import WebhookDelivery
-from tests.conftest import SeededTenant, lead_body
+from tests.support import SeededTenant, lead_body
 from tests.webhook_support import create_endpoint, receiver
 
 
