@@ -17,12 +17,15 @@ from bench.servers import Server, get_json
 def csv_text(rows: int, token: str) -> bytes:
     lines = ["email,firstName,lastName,company,score,tags"]
     lines += [
-        f"imp-{token}-{i}@example.com,First{i},Last{i},Company {i % 500},{i % 101},t{i % 7}" for i in range(rows)
+        f"imp-{token}-{i}@example.com,First{i},Last{i},Company {i % 500},{i % 101},t{i % 7}"
+        for i in range(rows)
     ]
     return ("\n".join(lines) + "\n").encode()
 
 
-def measure(server: Server, db: BenchDatabase, headers: dict[str, str], rows: int, token: str) -> dict[str, Any]:
+def measure(
+    server: Server, db: BenchDatabase, headers: dict[str, str], rows: int, token: str
+) -> dict[str, Any]:
     body = csv_text(rows, token)
     queue.wait_drained(db)
     cpu = server.cpu_seconds()

@@ -39,7 +39,9 @@ def dedup_latency(db: BenchDatabase, tenant_id: str, email_like: str) -> dict[st
     (stamped when the job's matches are stored), and how many of them have ``duplicateOf`` set.
     """
     ph = _ph(db)
-    json_lead = "json_extract(j.payload, '$.leadId')" if db.kind == "sqlite" else "(j.payload::json->>'leadId')"
+    json_lead = (
+        "json_extract(j.payload, '$.leadId')" if db.kind == "sqlite" else "(j.payload::json->>'leadId')"
+    )
     with _connect(db) as conn:
         cursor = conn.cursor()
         cursor.execute(

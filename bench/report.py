@@ -98,7 +98,8 @@ def _worker_tables(results: dict[str, Any], runs: dict[tuple[str, int, str], dic
                 o = off["ops"]["create"] if off else None
                 d = run.get("dedup") or {}
                 lines.append(
-                    f"| {db} | {size:,} | {target} | {c['cpu_ms_per_req']} | {c.get('cpu_e2e_ms_per_req', '-')} | "
+                    f"| {db} | {size:,} | {target} | {c['cpu_ms_per_req']} | "
+                    f"{c.get('cpu_e2e_ms_per_req', '-')} | "
                     f"{c['rps']:.0f} | {c['p99_ms']:.1f} | {_ratio(c['rps'], o['rps'] if o else None)} | "
                     f"{_ratio(c['p99_ms'], o['p99_ms'] if o else None)} | {d.get('jobs', '-')} | "
                     f"{d.get('with_duplicate_of', '-')} | {d.get('p50_ms', '-')} | {d.get('p99_ms', '-')} |"
@@ -107,8 +108,8 @@ def _worker_tables(results: dict[str, Any], runs: dict[tuple[str, int, str], dic
     if imported:
         lines += [
             "",
-            "| db | target | rows | upload s | to `completed` s | rows/s | + dedup drained s | rows/s incl. dedup "
-            "| server CPU s |",
+            "| db | target | rows | upload s | to `completed` s | rows/s | + dedup drained s "
+            "| rows/s incl. dedup | server CPU s |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in imported:

@@ -95,8 +95,8 @@ def _job(
     body = None
     if op == "create":  # "{pair}": every second lead has the email of the one before (a duplicate)
         body = json.dumps(
-            {"email": f"bench-{token}-p{{pair}}@example.com", "firstName": "Bench", "lastName": f"Load{token}n{{n}}",
-             "company": "Acme Corp", "source": "web", "score": 10}
+            {"email": f"bench-{token}-p{{pair}}@example.com", "firstName": "Bench",
+             "lastName": f"Load{token}n{{n}}", "company": "Acme Corp", "source": "web", "score": 10}
         )  # fmt: skip
     return Job(
         host="127.0.0.1",

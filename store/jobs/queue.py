@@ -76,6 +76,10 @@ def batched(kind: str) -> bool:
     return kind in _BATCHED
 
 
+def batched_kinds() -> list[str]:
+    return sorted(_BATCHED)
+
+
 def wait_for_work(timeout: float) -> bool:
     """Sleep up to ``timeout`` s or until a job is enqueued in this process; True if woken."""
     woken = _ENQUEUED.wait(timeout)
@@ -156,22 +160,35 @@ def _row(
     }
 
 
-def _claimable(now: dt.datetime, tenant_id: str | None) -> peewee.ModelSelect[Job]:
+def _claimable(
+    now: dt.datetime, tenant_id: str | None, kinds: Sequence[str] | None, skip_kinds: Sequence[str]
+) -> peewee.ModelSelect[Job]:
     due = (Job.state == QUEUED) & (Job.run_at <= now)
     # A running job whose lease ran out belongs to a worker that died: run it again.
     abandoned = (Job.state == RUNNING) & (Job.locked_until < now)
     query = Job.select().where(due | abandoned)
     if tenant_id is not None:
         query = query.where(Job.tenant_id == tenant_id)
+    if kinds is not None:
+        query = query.where(Job.kind.in_(list(kinds)))
+    if skip_kinds:
+        query = query.where(Job.kind.not_in(list(skip_kinds)))
     return query.order_by(Job.run_at, Job.id)
 
 
 @transaction
 def claim(
-    worker_id: str, *, limit: int = 1, lease_seconds: int = 300, tenant_id: str | None = None
+    worker_id: str,
+    *,
+    limit: int = 1,
+    lease_seconds: int = 300,
+    tenant_id: str | None = None,
+    kinds: Sequence[str] | None = None,
+    skip_kinds: Sequence[str] = (),
 ) -> list[Job]:
+    """Due jobs (of ``kinds`` if given, none of ``skip_kinds``), each handed to this worker only."""
     now = utcnow()
-    query = _claimable(now, tenant_id)
+    query = _claimable(now, tenant_id, kinds, skip_kinds)
     if is_postgres():
         candidates = list(query.limit(limit).for_update(skip_locked=True))
     else:
@@ -249,6 +266,18 @@ def progress(job: Job, result: dict[str, Any], lease_seconds: int = 300) -> bool
 @transaction
 def complete(job: Job, result: dict[str, Any] | None = None) -> bool:
     return _finish(job, result)
+
+
+@transaction
+def claim_and_run(
+    worker_id: str, kind: str, handler: JobHandler, *, limit: int, tenant_id: str | None = None
+) -> tuple[list[Job], dict[str, Exception]]:
+    """Claim due jobs of one batchable ``kind`` and run them (`run_batch`) in the SAME
+    transaction: one turn of SQLite's writer lock for the whole batch, where claiming apart
+    would queue twice behind the request path's writes. A crash before the commit leaves the
+    jobs queued as they were (no lease to wait out)."""
+    claimed = claim(worker_id, limit=limit, tenant_id=tenant_id, kinds=(kind,))
+    return claimed, run_batch(claimed, handler) if claimed else {}
 
 
 @transaction

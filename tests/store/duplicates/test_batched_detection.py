@@ -51,7 +51,10 @@ def _expected(tenant_id: str) -> tuple[set[tuple[str, str, tuple[str, ...]]], di
             if a.phone_e164 and a.phone_e164 == b.phone_e164:
                 reasons.append(duplicates.PHONE)
             company = duplicates.normalize_company(a.company)
-            same_name = (a.first_name.lower(), a.last_name.lower()) == (b.first_name.lower(), b.last_name.lower())
+            same_name = (a.first_name.lower(), a.last_name.lower()) == (
+                b.first_name.lower(),
+                b.last_name.lower(),
+            )
             if company and same_name and duplicates.normalize_company(b.company) == company:
                 reasons.append(duplicates.NAME_COMPANY)
             if reasons:
@@ -60,7 +63,9 @@ def _expected(tenant_id: str) -> tuple[set[tuple[str, str, tuple[str, ...]]], di
     pointers: dict[str, str | None] = {}
     for row in rows:
         earlier = [
-            (by_id[b].created_at, b) for a, b, _ in pairs if a == row.id and (by_id[b].created_at, b) < (row.created_at, row.id)
+            (by_id[b].created_at, b)
+            for a, b, _ in pairs
+            if a == row.id and (by_id[b].created_at, b) < (row.created_at, row.id)
         ]
         pointers[row.id] = min(earlier)[1] if earlier else None
     return pairs, pointers
@@ -133,7 +138,10 @@ def test_a_batched_job_whose_lease_was_lost_leaves_nothing(tenant: SeededTenant)
     # first's and third's jobs stored their pairs (both directions); second's own run left nothing
     # beyond what those two jobs wrote about it.
     assert written_by == {first.id, second.id, third.id}
-    pairs = {(r.lead_id, r.duplicate_id) for r in LeadDuplicate.select().where(LeadDuplicate.tenant_id == tenant.id)}
+    pairs = {
+        (r.lead_id, r.duplicate_id)
+        for r in LeadDuplicate.select().where(LeadDuplicate.tenant_id == tenant.id)
+    }
     assert (second.id, first.id) in pairs and (second.id, third.id) in pairs  # from first/third's jobs
     assert jobs.get_job(tenant.id, lost.id).result is None
 
