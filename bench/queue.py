@@ -11,7 +11,6 @@ from typing import Any
 from bench.driver import percentile
 from bench.seed import BenchDatabase, _connect, _ph
 
-
 PENDING = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')"
 
 
