@@ -116,7 +116,8 @@ def app_factory() -> Starlette:
         changes = json.dumps({"email": [None, email]})
         db.write(
             [
-                (f"INSERT INTO leads ({', '.join(COLUMNS)}, email_normalized) VALUES ({marks}, ?)",
+                (f"INSERT INTO leads ({', '.join(COLUMNS)}, email_normalized, version) "
+                 f"VALUES ({marks}, ?, 1)",
                  (*values, email.lower())),
                 ("INSERT INTO lead_events (tenant_id, id, lead_id, action, actor_type, actor_id, changes, "
                  "occurred_at) VALUES (?, ?, ?, 'created', 'api_key', 'bench', ?, ?)",

@@ -27,7 +27,9 @@ class Job:
     method: str
     paths: list[str]
     headers: dict[str, str]
-    body: str | None = None  # may contain "{n}", replaced by a unique counter per request
+    # may contain "{n}", replaced by a unique counter per request, and "{pair}" (n // 2): requests
+    # 2k and 2k+1 share it, so every second create duplicates the one before it
+    body: str | None = None
     concurrency: int = 16
     warmup_s: float = 1.0
     duration_s: float = 5.0
@@ -75,7 +77,7 @@ def _render(job: Job, path: str, n: int) -> bytes:
     lines += [f"{k}: {v}" for k, v in job.headers.items()]
     payload = b""
     if job.body is not None:
-        payload = job.body.replace("{n}", str(n)).encode()
+        payload = job.body.replace("{n}", str(n)).replace("{pair}", str(n // 2)).encode()
         lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 

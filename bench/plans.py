@@ -34,3 +34,26 @@ def explain_list(db: BenchDatabase, tenant_id: str) -> list[str]:
     finally:
         store_db.database.obj.close_all() if hasattr(store_db.database.obj, "close_all") else None
     return [" | ".join(str(col) for col in row) for row in rows]
+
+
+def explain_dedup(db: BenchDatabase, tenant_id: str) -> dict[str, list[str]]:
+    """The plans of the dedup job's three match queries (`store.duplicates.detection`), as the
+    store builds them, for one seeded lead: each must be an index lookup, not a partition scan."""
+    from store import db as store_db
+    from store.duplicates import detection
+    from store.models import Lead
+
+    store_db.connect(db.url)
+    prefix = "EXPLAIN QUERY PLAN " if db.kind == "sqlite" else "EXPLAIN "
+    out: dict[str, list[str]] = {}
+    try:
+        with store_db.database.connection_context():
+            lead = Lead.select().where(Lead.tenant_id == tenant_id).first()
+            lead.phone_e164 = lead.phone_e164 or "+442079460958"
+            for name, query in detection.match_queries(lead).items():
+                sql, params = query.sql()
+                rows: list[Any] = store_db.database.execute_sql(prefix + sql, params).fetchall()
+                out[name] = [" | ".join(str(col) for col in row) for row in rows]
+    finally:
+        store_db.database.obj.close_all() if hasattr(store_db.database.obj, "close_all") else None
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,7 +62,9 @@ def main(argv: list[str]) -> int:
     cli.add_argument("--out", type=Path, help="keep the collapsed stacks here")
     args = cli.parse_args(argv)
     plan, _ = run.parse(["--quick", "--duration", str(args.seconds)])
-    spy = str(Path(sys.executable).with_name("py-spy"))
+    # The interpreter's own bin (a venv), else PATH, else the shared venv's (worktree venvs read it).
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    spy = spy or str(Path(sys.executable).resolve().parent / "py-spy")
     with tempfile.TemporaryDirectory(prefix="leadpipe-profile-") as tmp:
         workdir = Path(tmp)
         db = seed.create_database(args.db, workdir, run.POSTGRES_URL)

@@ -62,6 +62,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {r['database']} | {r['size']:,} | {e['rows']:,} | {e['seconds']} | "
                 f"{e['rows_per_s']:.0f} | {e['rss_before_mb']} | {e['rss_peak_mb']} | {e['rss_growth_mb']} |"
             )
+    lines += _worker_tables(results, runs)
     sizes = plan["sizes"]
     if len(sizes) > 1:
         lines += ["", "List p99 at the largest size / p99 at the smallest (target: <= 2.0):", ""]
@@ -72,3 +73,50 @@ def markdown(results: dict[str, Any]) -> str:
                     b, s = big["ops"][op]["p99_ms"], small["ops"][op]["p99_ms"]
                     lines.append(f"- {db} {op}: {b:.2f} / {s:.2f} ms = {_ratio(b, s)}")
     return "\n".join(lines) + "\n"
+
+
+def _worker_tables(results: dict[str, Any], runs: dict[tuple[str, int, str], dict[str, Any]]) -> list[str]:
+    """Worker on vs off, create end to end (request + dedup job), dedup latency, CSV import."""
+    plan = results["plan"]
+    lines = [
+        "",
+        f"Load average at start: {results.get('load_average')}.",
+        "",
+        "| db | leads | target | create CPU ms/req (request) | create CPU ms incl. job | create req/s "
+        "| create p99 ms | on/off req/s | on/off p99 | dedup jobs | duplicateOf set | dedup p50 ms "
+        "| dedup p99 ms |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for db in plan["databases"]:
+        for size in plan["sizes"]:
+            off = runs.get((db, size, "leadpipe_off"))
+            for target in plan["targets"]:
+                run = runs.get((db, size, target))
+                if run is None or not target.startswith("leadpipe"):
+                    continue
+                c = run["ops"]["create"]
+                o = off["ops"]["create"] if off else None
+                d = run.get("dedup") or {}
+                lines.append(
+                    f"| {db} | {size:,} | {target} | {c['cpu_ms_per_req']} | "
+                    f"{c.get('cpu_e2e_ms_per_req', '-')} | "
+                    f"{c['rps']:.0f} | {c['p99_ms']:.1f} | {_ratio(c['rps'], o['rps'] if o else None)} | "
+                    f"{_ratio(c['p99_ms'], o['p99_ms'] if o else None)} | {d.get('jobs', '-')} | "
+                    f"{d.get('with_duplicate_of', '-')} | {d.get('p50_ms', '-')} | {d.get('p99_ms', '-')} |"
+                )
+    imported = [r for r in results["runs"] if r.get("import")]
+    if imported:
+        lines += [
+            "",
+            "| db | target | rows | upload s | to `completed` s | rows/s | + dedup drained s "
+            "| rows/s incl. dedup | server CPU s |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in imported:
+            i = r["import"]
+            lines.append(
+                f"| {r['database']} | {r['target']} | {i['rows']:,} | {i['upload_s']} | {i['completed_s']} | "
+                f"{i['rows_per_s_completed']:.0f} | {i['dedup_drained_s']} | {i['rows_per_s_incl_dedup']} | "
+                f"{i['cpu_s']} |"
+            )
+    return lines

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import export, plans, report, seed, servers
+from bench import export, imports, plans, queue, report, seed, servers
 from bench.driver import Job, percentile
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -38,6 +38,7 @@ class Plan:
     rounds: int
     deep_pages: dict[int, int]
     export: bool
+    import_rows: int
 
 
 def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
@@ -55,6 +56,14 @@ def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
     cli.add_argument("--concurrency", type=int, default=16)
     cli.add_argument("--duration", type=float, help="measured seconds per operation")
     cli.add_argument("--label", default="", help="free text stored with the results (e.g. 'before')")
+    cli.add_argument(
+        "--before",
+        metavar="GIT_REF",
+        help="also serve Leadpipe as of GIT_REF (worker on, its own database) as `leadpipe_before`",
+    )
+    cli.add_argument(
+        "--import-rows", type=int, default=20_000, help="CSV import size per worker-on Leadpipe (0: skip)"
+    )
     args = cli.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else (
         (10_000,) if args.quick else (10_000, 1_000_000)
@@ -62,6 +71,8 @@ def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
     targets = tuple(t for t in args.targets.split(",") if t)
     if args.compare_fast:
         targets += ("leadpipe_stock", "floor_fast")
+    if args.before:
+        targets += ("leadpipe_before",)
     plan = Plan(
         databases=("sqlite", "postgres") if args.db == "both" else (args.db,),
         sizes=sizes,
@@ -73,6 +84,7 @@ def parse(argv: list[str]) -> tuple[Plan, argparse.Namespace]:
         rounds=3 if args.quick else 4,
         deep_pages={size: 50 if size <= 10_000 else 500 for size in sizes},
         export=not args.no_export,
+        import_rows=args.import_rows,
     )
     return plan, args
 
@@ -81,10 +93,10 @@ def _job(
     server: servers.Server, plan: Plan, op: str, paths: list[str], headers: dict[str, str], token: str = "x"
 ) -> Job:
     body = None
-    if op == "create":  # "{n}" is the driver's per-request counter: every lead is a new one
+    if op == "create":  # "{pair}": every second lead has the email of the one before (a duplicate)
         body = json.dumps(
-            {"email": f"bench-{token}-{{n}}@example.com", "firstName": "Bench", "lastName": "Load{n}",
-             "company": "Acme Corp", "source": "web", "score": 10}
+            {"email": f"bench-{token}-p{{pair}}@example.com", "firstName": "Bench",
+             "lastName": f"Load{token}n{{n}}", "company": "Acme Corp", "source": "web", "score": 10}
         )  # fmt: skip
     return Job(
         host="127.0.0.1",
@@ -149,31 +161,61 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
             1000 * sum(part["cpu_s"] for part in parts) / max(1, sum(part["completed"] for part in parts)), 3
         ),
         "concurrency": parts[0]["concurrency"],
+        **_end_to_end(parts),
     }
 
 
+def _end_to_end(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Creates on a worker-on server: CPU until the queue drained (request + its dedup job)."""
+    if not all("cpu_e2e_s" in part for part in parts):
+        return {}
+    creates = max(1, sum(part["completed"] for part in parts))
+    return {
+        "cpu_e2e_ms_per_req": round(1000 * sum(part["cpu_e2e_s"] for part in parts) / creates, 3),
+        "drain_s": [part["drain_s"] for part in parts],
+    }
+
+
+@dataclass
+class Stage:
+    """One database of a run: every Leadpipe variant has its own (ceiling and floor use the first)."""
+
+    db: seed.BenchDatabase
+    tenant: dict[str, str]
+    ids: list[str]
+
+
+def _worker_on(name: str) -> bool:
+    return name in ("leadpipe", "leadpipe_before")
+
+
 def run_size(
-    db: seed.BenchDatabase, tenant: dict[str, str], ids: list[str], size: int, plan: Plan, logdir: Path
+    stages: dict[str, Stage], size: int, plan: Plan, logdir: Path, before_dir: Path | None
 ) -> list[dict[str, Any]]:
     """All targets up at once, each operation driven in rounds that alternate between targets.
 
     The box is shared (other work, 2 cores): interleaving spreads any background burst over
     every target instead of landing on one, so the ratios of a run stay comparable.
     """
-    headers = {"X-API-Key": tenant["apiKey"]}
+    primary = next(iter(stages.values()))
+    stage = {name: stages.get(name, primary) for name in plan.targets}
+    hdrs = {name: {"X-API-Key": stage[name].tenant["apiKey"]} for name in plan.targets}
     first = f"/v1/leads?status={seed.LIST_STATUS}&q={seed.LIST_Q}&limit=20"
     started: dict[str, servers.Server] = {}
     try:
         for name in plan.targets:
             extra = {"LEADPIPE_BENCH_FLOOR_FAST": "1"} if name == "floor_fast" else {}
+            if name == "leadpipe_before" and before_dir is not None:
+                extra["PYTHONPATH"] = str(before_dir)  # the old tree's packages shadow the worktree's
             kind = "floor" if name == "floor_fast" else name
-            started[name] = servers.start(kind, db.url, tenant["tenantId"], logdir, extra)
+            s = stage[name]
+            started[name] = servers.start(kind, s.db.url, s.tenant["tenantId"], logdir, extra)
         paths: dict[str, dict[str, list[str]]] = {}
         walked: dict[str, int] = {}
         for name, server in started.items():
-            deep, walked[name] = _deep_cursor(server, headers, first, plan.deep_pages[size])
+            deep, walked[name] = _deep_cursor(server, hdrs[name], first, plan.deep_pages[size])
             paths[name] = {
-                "get": [f"/v1/leads/{lead_id}" for lead_id in ids],
+                "get": [f"/v1/leads/{lead_id}" for lead_id in stage[name].ids],
                 "list_first": [first],
                 "list_deep": [deep],
                 "create": ["/v1/leads"],
@@ -184,32 +226,51 @@ def run_size(
             parts: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
             for rnd in range(plan.rounds):
                 for name in names[rnd % len(names) :] + names[: rnd % len(names)]:
-                    job = _job(started[name], plan, op, paths[name][op], headers, f"{size}-{name}-{rnd}")
+                    job = _job(started[name], plan, op, paths[name][op], hdrs[name], f"{size}-{name}-{rnd}")
                     job.warmup_s = plan.warmup_s if rnd == 0 else min(0.5, plan.warmup_s)
                     cpu = started[name].cpu_seconds()
                     part = _drive(job)
                     part["cpu_s"] = started[name].cpu_seconds() - cpu
+                    if op == "create" and _worker_on(name):
+                        part["drain_s"] = queue.wait_drained(stage[name].db)
+                        part["cpu_e2e_s"] = started[name].cpu_seconds() - cpu
                     parts[name].append(part)
             for name in names:
                 o = ops[name][op] = _merge(parts[name])
                 print(
-                    f"  {db.kind:8} {size:>8} {name:10} {op:10} {o['rps']:>8} req/s "
+                    f"  {primary.db.kind:8} {size:>8} {name:15} {op:10} {o['rps']:>8} req/s "
                     f"p50 {o['p50_ms']} p99 {o['p99_ms']} ms cpu/req {o['cpu_ms_per_req']} ms "
-                    f"{o['statuses']} rounds {o['rounds_rps']}",
+                    f"e2e {o.get('cpu_e2e_ms_per_req', '-')} {o['statuses']} rounds {o['rounds_rps']}",
                     flush=True,
                 )
         runs = []
         for name, server in started.items():
             result: dict[str, Any] = {"target": name, "ops": ops[name], "deep_page": walked[name] + 1}
+            s = stage[name]
+            if _worker_on(name):
+                result["dedup"] = queue.dedup_latency(s.db, s.tenant["tenantId"], f"bench-{size}-{name}-%")
+                print(f"  {s.db.kind:8} {size:>8} {name:15} dedup      {result['dedup']}", flush=True)
+                if plan.import_rows:
+                    result["import"] = imports.measure(server, s.db, hdrs[name], plan.import_rows, f"{size}")
+                    print(f"  {s.db.kind:8} {size:>8} {name:15} import     {result['import']}", flush=True)
             if name == "leadpipe" and plan.export:
-                result["export"] = export.measure(server, headers)
-                print(f"  {db.kind:8} {size:>8} {name:10} export     {result['export']}", flush=True)
+                result["export"] = export.measure(server, hdrs[name])
+                print(f"  {s.db.kind:8} {size:>8} {name:15} export     {result['export']}", flush=True)
             result["peak_rss_mb"] = server.peak_rss_mb()
             runs.append(result)
         return runs
     finally:
         for server in started.values():
             server.stop()
+
+
+def _checkout(ref: str, workdir: Path) -> Path:
+    """The tree at ``ref`` (``git archive``), importable ahead of the worktree via PYTHONPATH."""
+    target = workdir / "before"
+    target.mkdir()
+    archive = subprocess.run(["git", "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
 
 
 def versions() -> dict[str, str]:
@@ -250,25 +311,38 @@ def main(argv: list[str]) -> int:
     started = dt.datetime.now(dt.UTC)
     results: dict[str, Any] = {
         "label": args.label, "started": started.isoformat(timespec="seconds"), "machine": machine(),
+        "load_average": os.getloadavg(),
         "versions": versions(), "plan": asdict(plan), "runs": [],
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="leadpipe-bench-") as tmp:
         workdir = Path(tmp)
+        before_dir = _checkout(args.before, workdir) if args.before else None
+        if args.before:
+            results["before"] = args.before
+        own = [name for name in plan.targets if name in servers.LEADPIPES] or ["leadpipe"]
         for kind in plan.databases:
-            db = seed.create_database(kind, workdir, POSTGRES_URL)
+            stages: dict[str, Stage] = {}
             try:
-                tenant = seed.provision(db)
+                for name in own:
+                    db = seed.create_database(kind, workdir, POSTGRES_URL)
+                    stages[name] = Stage(db, seed.provision(db), [])
                 for size in plan.sizes:
-                    seeded = seed.seed_leads(db, tenant["tenantId"], size)
-                    print(f"{kind}: {size} leads ({seeded} seeded)", flush=True)
-                    ids = seed.sample_ids(db, tenant["tenantId"])
+                    for name, st in stages.items():
+                        seeded = seed.seed_leads(st.db, st.tenant["tenantId"], size)
+                        print(f"{kind}: {name}: {size} leads ({seeded} seeded)", flush=True)
+                        st.ids = seed.sample_ids(st.db, st.tenant["tenantId"])
+                    st = next(iter(stages.values()))
                     results.setdefault("list_plans", {})[f"{kind}-{size}"] = plans.explain_list(
-                        db, tenant["tenantId"]
+                        st.db, st.tenant["tenantId"]
                     )
-                    for run in run_size(db, tenant, ids, size, plan, workdir):
+                    results.setdefault("dedup_plans", {})[f"{kind}-{size}"] = plans.explain_dedup(
+                        st.db, st.tenant["tenantId"]
+                    )
+                    for run in run_size(stages, size, plan, workdir, before_dir):
                         results["runs"].append({"database": kind, "size": size, **run})
             finally:
-                seed.drop_database(db)
+                for st in stages.values():
+                    seed.drop_database(st.db)
     results["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     stamp = started.strftime("%Y%m%dT%H%M%SZ") + (f"-{args.label}" if args.label else "")
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(results, indent=2))

@@ -29,7 +29,7 @@ STATUSES = ("new", "new", "contacted", "qualified", "unqualified")  # 40 % new
 LEAD_COLUMNS = (
     "tenant_id", "id", "environment", "email", "email_normalized", "first_name", "last_name",
     "phone", "phone_e164", "company", "title", "industry", "message", "source", "status", "score",
-    "assigned_to", "custom_fields", "tags", "created_at", "updated_at",
+    "assigned_to", "custom_fields", "tags", "version", "created_at", "updated_at",
 )  # fmt: skip
 # The list workload: status=new AND q matches company 'Acme Corp' -> 20 % of the tenant's leads.
 LIST_STATUS, LIST_Q = "new", "acme"
@@ -109,7 +109,7 @@ def _rows(tenant_id: str, start: int, stop: int) -> Iterator[tuple[object, ...]]
         yield (
             tenant_id, "".join(rng.choices(ALPHABET, k=16)), "live", email, email,
             FIRST_NAMES[i % len(FIRST_NAMES)], f"Name{i}", None, None, company, "Buyer", "Software",
-            None, "web", STATUSES[i % len(STATUSES)], i % 101, None, "{}", "[]", created, created,
+            None, "web", STATUSES[i % len(STATUSES)], i % 101, None, "{}", "[]", 1, created, created,
         )  # fmt: skip
 
 

@@ -21,7 +21,10 @@ from typing import Any
 
 from bench.seed import leadpipe_bin
 
-TARGETS = ("leadpipe", "ceiling", "floor")
+TARGETS = ("leadpipe", "leadpipe_off", "ceiling", "floor")
+# Leadpipe variants: each gets its own copy of the database (seeded alike), so one server's job
+# worker never runs (and is never billed for) the jobs another server's creates enqueued.
+LEADPIPES = ("leadpipe", "leadpipe_off", "leadpipe_before")
 MODULES = {
     "ceiling": "bench.ceiling:app_factory",
     "floor": "bench.floor:app_factory",
@@ -72,7 +75,7 @@ def free_port() -> int:
 
 
 def _command(name: str, port: int) -> list[str]:
-    if name == "leadpipe":
+    if name in LEADPIPES:
         return [leadpipe_bin(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     module = MODULES[name]
     return [
@@ -94,10 +97,9 @@ def start(name: str, database_url: str, tenant_id: str, logdir: Path, extra_env:
         # limiter still runs (its cost is Leadpipe's), with budgets the load cannot exhaust.
         "LEADPIPE_RATE_LIMIT_PER_IP": "off",
         "LEADPIPE_RATE_LIMITS": "enterprise=10000000/1000000",
-        # No in-process job worker: the duplicate checks that creates enqueue would otherwise run
-        # during the next target's round on the same database and be billed to it. Creates are
-        # measured as the request path (which enqueues the job), not the background work.
-        "LEADPIPE_WORKER_THREADS": "0",
+        # The in-process job worker as users run it (the default, one thread); `leadpipe_off`
+        # turns it off, to show the request path alone beside it.
+        "LEADPIPE_WORKER_THREADS": "0" if name == "leadpipe_off" else "1",
         **extra_env,
     }
     log = logdir / f"{name}-{port}.log"

@@ -34,7 +34,13 @@ JOB_MODULES: tuple[str, ...] = (
 
 WEBHOOK_KIND = "webhook"  # store.webhooks.fanout.KIND
 IDLE_POLL_SECONDS = 1.0
+# After a wake-up from an enqueue of this process that found nothing (the enqueuing transaction
+# had not committed yet), look again this soon, then fall back to the idle poll.
+WAKE_RETRY_SECONDS = (0.01, 0.05)
 BATCH = 10
+# Dedup jobs claimed and checked per transaction (`jobs.claim_and_run`): a few ms each, so a
+# batch holds SQLite's writer for tens of ms; larger batches starve the request path's writes.
+DB_BATCH = 20
 # Succeeded jobs are deleted after a week (failed ones stay for inspection), checked hourly.
 FINISHED_JOB_RETENTION = dt.timedelta(days=7)
 PURGE_INTERVAL_SECONDS = 3600.0
@@ -113,15 +119,72 @@ class Worker:
             metrics().webhook_deliveries.labels(str(result["outcome"])).inc()
         return jobs.complete(job, result)
 
-    def run_once(self, *, limit: int = BATCH, tenant_id: str | None = None) -> int:
-        """Claim and run up to ``limit`` due jobs; returns how many were claimed."""
-        claimed = jobs.claim(
-            self.worker_id, limit=limit, lease_seconds=self.lease_seconds, tenant_id=tenant_id
+    def run_batch(self, kind: str, batch: list[Job]) -> None:
+        """Jobs of one batchable kind in one transaction (`jobs.run_batch`). If the batch as a
+        whole cannot commit (database unavailable), each job runs on its own as before."""
+        handler = jobs.handler_for(kind)
+        assert handler is not None  # batched() is only true for registered kinds
+        started = time.perf_counter()
+        try:
+            errors = jobs.run_batch(batch, handler)
+        except StoreError as exc:
+            log.warning(
+                "batch of %d %s jobs failed (%s); running them one by one", len(batch), kind, exc.message
+            )
+            for job in batch:
+                with job_timer(job.kind):
+                    self.run_job(job)
+            return
+        self._record(kind, batch, errors, started)
+
+    def run_batched(self, kind: str, *, tenant_id: str | None = None) -> int:
+        """Claim and run up to `DB_BATCH` jobs of a batchable kind in one transaction."""
+        handler = jobs.handler_for(kind)
+        assert handler is not None  # batched_kinds() lists registered kinds only
+        started = time.perf_counter()
+        claimed, errors = jobs.claim_and_run(
+            self.worker_id, kind, handler, limit=DB_BATCH, tenant_id=tenant_id
         )
-        for job in claimed:
+        self._record(kind, claimed, errors, started)
+        return len(claimed)
+
+    def _record(self, kind: str, batch: list[Job], errors: dict[str, Exception], started: float) -> None:
+        share = (time.perf_counter() - started) / max(1, len(batch))
+        for job in batch:
+            metrics().job_duration.labels(kind).observe(share)
+            if job.id in errors:
+                exc = errors[job.id]
+                log.warning(
+                    "job %s (%s) attempt %d failed: %s", job.id, kind, job.attempts, type(exc).__name__
+                )
+                jobs.fail(job, f"{type(exc).__name__}: {exc}")
+
+    def run_once(self, *, limit: int = BATCH, tenant_id: str | None = None) -> int:
+        """Run due jobs; returns how many were claimed. Batchable kinds (dedup) first, claimed
+        and run in one transaction per batch; then up to ``limit`` jobs of the other kinds, one
+        by one in claim order."""
+        total = sum(self.run_batched(kind, tenant_id=tenant_id) for kind in jobs.batched_kinds())
+        claimed = jobs.claim(
+            self.worker_id,
+            limit=limit,
+            lease_seconds=self.lease_seconds,
+            tenant_id=tenant_id,
+            skip_kinds=jobs.batched_kinds(),
+        )
+        index = 0
+        while index < len(claimed):
+            job = claimed[index]
+            if jobs.batched(job.kind):
+                end = index
+                while end < len(claimed) and claimed[end].kind == job.kind:
+                    end += 1
+                self.run_batch(job.kind, claimed[index:end])
+                index = end
+                continue
             with job_timer(job.kind):
                 self.run_job(job)
-        return len(claimed)
+            index += 1
+        return total + len(claimed)
 
     def run_until_idle(self, *, tenant_id: str | None = None, max_rounds: int = 1000) -> int:
         """Drain what is due now (tests, one-shot runs); returns the number of jobs claimed."""
@@ -138,6 +201,7 @@ class Worker:
         dedicated to one big tenant, or a test that must not touch other tests' jobs)."""
         log.info("worker %s started", self.worker_id)
         next_purge = time.monotonic()
+        retry = 0  # > 0: woken by an enqueue, and the claims since found nothing (yet)
         while not stop.is_set():
             try:
                 if time.monotonic() >= next_purge:
@@ -151,9 +215,27 @@ class Worker:
             except Exception:  # the loop must survive anything and log it
                 log.exception("worker %s loop error", self.worker_id)
                 busy = 0
-            if not busy:
-                stop.wait(IDLE_POLL_SECONDS)
+            if busy:
+                retry = 0
+            elif 0 < retry <= len(WAKE_RETRY_SECONDS):
+                stop.wait(WAKE_RETRY_SECONDS[retry - 1])
+                retry += 1
+            else:
+                retry = 1 if self._idle(stop) else 0
         log.info("worker %s stopped", self.worker_id)
+
+    @staticmethod
+    def _idle(stop: threading.Event) -> bool:
+        """Wait for work up to `IDLE_POLL_SECONDS`, ended early by an enqueue of this process
+        (True) or by ``stop`` (checked every 0.1 s)."""
+        deadline = time.monotonic() + IDLE_POLL_SECONDS
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if jobs.wait_for_work(min(left, 0.1)):
+                return True
+        return False
 
 
 def start_threads(count: int, stop: threading.Event, tenant_id: str | None = None) -> list[threading.Thread]:

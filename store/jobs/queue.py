@@ -21,6 +21,10 @@ API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
 - ``complete(job, result=None)`` / ``fail(job, error)`` end an attempt; both only act while the
   caller still holds the lease, so a worker that lost its lease cannot overwrite a newer run.
 - ``get_job(tenant_id, job_id)`` reads one job (state, attempts, result, last_error).
+- ``@job_handler("kind", batch=True)`` marks a handler whose work is a few short database
+  writes (dedup): the worker runs many claimed jobs of that kind with `run_batch`, all in ONE
+  transaction, each job in its own savepoint together with its completion.
+- ``wait_for_work(timeout)``: how an idle worker sleeps; `enqueue` in this process wakes it.
 
 States: ``queued`` -> ``running`` -> ``done`` | back to ``queued`` (retry) | ``failed``.
 """
@@ -29,14 +33,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import peewee
 
 from store import bulk
-from store.db import is_postgres, reading, transaction
-from store.errors import NotFound
+from store.db import database, is_postgres, reading, transaction
+from store.errors import NotFound, Unavailable
 from store.ids import new_id
 from store.models import Job, utcnow
 
@@ -47,16 +52,39 @@ MAX_BACKOFF_SECONDS = 600
 
 JobHandler = Callable[[Job], dict[str, Any] | None]
 _HANDLERS: dict[str, JobHandler] = {}
+_BATCHED: set[str] = set()
+# Set by every enqueue of this process (before its commit: the waiter re-polls shortly after,
+# see handlers/worker.py); workers in other processes poll.
+_ENQUEUED = threading.Event()
 
 
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the function that runs jobs of ``kind`` (one per kind)."""
+def job_handler(kind: str, *, batch: bool = False) -> Callable[[JobHandler], JobHandler]:
+    """Register the function that runs jobs of ``kind`` (one per kind). ``batch=True``: the
+    handler only writes to the database (no network, no long work), so many of its jobs may
+    share one transaction (`run_batch`)."""
 
     def register(fn: JobHandler) -> JobHandler:
         _HANDLERS[kind] = fn
+        if batch:
+            _BATCHED.add(kind)
         return fn
 
     return register
+
+
+def batched(kind: str) -> bool:
+    return kind in _BATCHED
+
+
+def batched_kinds() -> list[str]:
+    return sorted(_BATCHED)
+
+
+def wait_for_work(timeout: float) -> bool:
+    """Sleep up to ``timeout`` s or until a job is enqueued in this process; True if woken."""
+    woken = _ENQUEUED.wait(timeout)
+    _ENQUEUED.clear()
+    return woken
 
 
 def handler_for(kind: str) -> JobHandler | None:
@@ -77,7 +105,9 @@ def enqueue(
 ) -> Job:
     """Queue a job; joins the caller's transaction when called inside one."""
     now = utcnow()
-    return _insert(tenant_id, kind, payload, run_at or now, max_attempts, now)
+    job = _insert(tenant_id, kind, payload, run_at or now, max_attempts, now)
+    _ENQUEUED.set()
+    return job
 
 
 @transaction
@@ -100,6 +130,7 @@ def enqueue_many(
     now = utcnow()
     rows = [_row(tenant_id, kind, payload, now, max_attempts, now) for payload in payloads]
     bulk.insert_rows(Job, rows)
+    _ENQUEUED.set()
 
 
 def _row(
@@ -129,22 +160,35 @@ def _row(
     }
 
 
-def _claimable(now: dt.datetime, tenant_id: str | None) -> peewee.ModelSelect[Job]:
+def _claimable(
+    now: dt.datetime, tenant_id: str | None, kinds: Sequence[str] | None, skip_kinds: Sequence[str]
+) -> peewee.ModelSelect[Job]:
     due = (Job.state == QUEUED) & (Job.run_at <= now)
     # A running job whose lease ran out belongs to a worker that died: run it again.
     abandoned = (Job.state == RUNNING) & (Job.locked_until < now)
     query = Job.select().where(due | abandoned)
     if tenant_id is not None:
         query = query.where(Job.tenant_id == tenant_id)
+    if kinds is not None:
+        query = query.where(Job.kind.in_(list(kinds)))
+    if skip_kinds:
+        query = query.where(Job.kind.not_in(list(skip_kinds)))
     return query.order_by(Job.run_at, Job.id)
 
 
 @transaction
 def claim(
-    worker_id: str, *, limit: int = 1, lease_seconds: int = 300, tenant_id: str | None = None
+    worker_id: str,
+    *,
+    limit: int = 1,
+    lease_seconds: int = 300,
+    tenant_id: str | None = None,
+    kinds: Sequence[str] | None = None,
+    skip_kinds: Sequence[str] = (),
 ) -> list[Job]:
+    """Due jobs (of ``kinds`` if given, none of ``skip_kinds``), each handed to this worker only."""
     now = utcnow()
-    query = _claimable(now, tenant_id)
+    query = _claimable(now, tenant_id, kinds, skip_kinds)
     if is_postgres():
         candidates = list(query.limit(limit).for_update(skip_locked=True))
     else:
@@ -221,6 +265,56 @@ def progress(job: Job, result: dict[str, Any], lease_seconds: int = 300) -> bool
 
 @transaction
 def complete(job: Job, result: dict[str, Any] | None = None) -> bool:
+    return _finish(job, result)
+
+
+@transaction
+def claim_and_run(
+    worker_id: str, kind: str, handler: JobHandler, *, limit: int, tenant_id: str | None = None
+) -> tuple[list[Job], dict[str, Exception]]:
+    """Claim due jobs of one batchable ``kind`` and run them (`run_batch`) in the SAME
+    transaction: one turn of SQLite's writer lock for the whole batch, where claiming apart
+    would queue twice behind the request path's writes. A crash before the commit leaves the
+    jobs queued as they were (no lease to wait out)."""
+    claimed = claim(worker_id, limit=limit, tenant_id=tenant_id, kinds=(kind,))
+    return claimed, run_batch(claimed, handler) if claimed else {}
+
+
+@transaction
+def run_batch(claimed: Sequence[Job], handler: JobHandler) -> dict[str, Exception]:
+    """Run claimed jobs of one batchable kind in ONE transaction (one BEGIN/COMMIT, on SQLite one
+    turn of the writer lock, instead of two per job); returns job id -> the error of each job
+    that raised (the caller records it with `fail`, in its own transaction).
+
+    Each job runs in a savepoint together with its completion, so a job's writes commit exactly
+    when its ``done`` does: a job that raised, or whose lease is no longer held (a worker that
+    was too slow), leaves nothing behind. The completion's UPDATE also holds the job row until
+    the commit (PostgreSQL; SQLite has one writer), so no other worker can claim it meanwhile.
+    """
+    if is_postgres():
+        # Batches of one kind and tenant take turns (a transaction-scoped advisory lock, taken in
+        # a fixed order): two workers' batches over the same leads would otherwise lock rows in
+        # different orders and deadlock. SQLite's single writer already serializes them.
+        for key in sorted({f"{job.kind}:{job.tenant_id}" for job in claimed}):
+            database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+    errors: dict[str, Exception] = {}
+    for job in claimed:
+        try:
+            with database.atomic() as savepoint:
+                result = handler(job)
+                if not _finish(job, result):
+                    savepoint.rollback()  # lease lost: the job is another worker's now
+        except (Unavailable, peewee.OperationalError, peewee.InterfaceError):
+            # The database, not the job: a deadlock with another worker's batch (PostgreSQL)
+            # or a lost connection. The whole batch rolls back; `transaction` runs it again
+            # (deadlocks), else the caller runs the jobs one by one.
+            raise
+        except Exception as exc:  # this job's attempt failed; the others of the batch go on
+            errors[job.id] = exc
+    return errors
+
+
+def _finish(job: Job, result: dict[str, Any] | None) -> bool:
     now = utcnow()
     values: dict[Any, Any] = {
         Job.state: DONE,
