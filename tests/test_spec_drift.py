@@ -13,8 +13,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from handlers.app import load_spec
-from tests.conftest import SeededTenant, lead_body
-from tests.support import assert_ok
+from tests.support import SeededTenant, assert_ok, lead_body
 
 SCHEMAS = load_spec()["components"]["schemas"]
 

@@ -23,7 +23,7 @@ def _version() -> str:
     try:
         return importlib.metadata.version("leadpipe")
     except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
-        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
         return str(tomllib.loads(pyproject.read_text())["project"]["version"])
 
 

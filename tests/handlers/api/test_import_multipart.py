@@ -10,9 +10,8 @@ from handlers.app import create_app
 from handlers.settings import Settings
 from store import db
 from store.models import ImportChunk, LeadImport
-from tests.conftest import SeededTenant
 from tests.handlers.api.test_imports import leads_of, run_jobs, status
-from tests.support import assert_error, assert_ok
+from tests.support import SeededTenant, assert_error, assert_ok
 
 TEXT = "email,firstName,lastName,tags\numa@example.com,Uma,Ray,vip;2026\nbad-email,Vic,Ro,\n"
 
