@@ -10,6 +10,7 @@ from the repository root picks up schemathesis.toml and these hooks. They touch 
 - a CSV import's header must name ``email``, ``firstName`` and ``lastName``: a small valid file.
 - ``customFields`` keys are at most 100 characters (``x-propertyNames``, enforced by the server).
 - a webhook endpoint's ``url`` must pass the SSRF rules (https, public host): a fixed public URL.
+- ``If-Match`` must name the lead's current ``ETag`` (else ``412``): ``*`` (the lead exists).
 - text must be storable Unicode (no NUL, no lone surrogates; PostgreSQL cannot hold them).
 
 Negative (schema-violating) cases are left exactly as the fuzzer made them. The same rules have
@@ -47,6 +48,8 @@ def meaningful(case: Any, assignee: str | None = None) -> Any:
                 case.query.pop("assignedTo")
             else:
                 case.query["assignedTo"] = assignee
+    if case.headers is not None and "If-Match" in case.headers:  # a CaseInsensitiveDict
+        case.headers["If-Match"] = "*"
     if case.media_type in ("text/csv", "multipart/form-data"):
         case.body = VALID_CSV if case.media_type == "text/csv" else {"file": VALID_CSV.encode()}
     case.body = storable(case.body)
