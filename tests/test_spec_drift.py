@@ -114,6 +114,9 @@ def test_key_creation_fields_are_stored_and_the_key_has_every_property(
     assert set(rotated) == properties("IssuedApiKey")
     after = assert_ok(client.get(f"/v1/api-keys/{issued['id']}", headers=tenant.headers))
     assert after["previousSecretExpiresAt"] is not None  # the grace period was stored
+    for bad in ({"gracePeriodSeconds": -1}, {"gracePeriodSeconds": 604801}, {"grace": 1}):
+        refused = client.post(f"/v1/api-keys/{issued['id']}/rotate", json=bad, headers=tenant.headers)
+        assert refused.status_code == 422, refused.text
 
 
 def test_the_tenant_has_every_property(client: TestClient, tenant: SeededTenant) -> None:
