@@ -4,8 +4,9 @@
 fresh database (tests/live_server.py), runs ``openapi-python-client generate --url
 <served spec>`` into a temporary folder (failing on any generator warning), imports the
 generated package and walks a user's scenario with it: create, list with a cursor, get, patch,
-history, duplicates, CSV import (a multipart file upload and a text/csv body), export, keys, and
-a 422 parsed as ``ErrorEnvelope``. Every call returns ``<Success>Envelope | ErrorEnvelope``.
+history, duplicates, CSV import (a multipart file upload and a text/csv body), export, keys, the
+event feed, a webhook endpoint (create, test, deliveries, replay, delete), and a 422 parsed as
+``ErrorEnvelope``. Every call returns ``<Success>Envelope | ErrorEnvelope``.
 
 The one generator template in tests/client_templates/ works around openapi-python-client 0.29
 emitting ``isinstance(body, list[...])`` (a TypeError) for an operation whose bodies include a
@@ -166,6 +167,37 @@ def scenario(server: LiveServer) -> None:
     check(revoked.data.status.value == "revoked", "key: revoked")
     keys = op("api_keys", "list_api_keys").sync(client=client)
     check(issued.data.id in [k.id for k in keys.data], "key: listed")
+
+    feed = op("events", "list_events").sync(client=client, resource_id=ids[0])
+    check(
+        [e.type_ for e in feed.data] == [models.EventType.LEAD_CREATED, models.EventType.LEAD_UPDATED],
+        "events: lead.created, lead.updated for the first lead",
+    )
+    event = op("events", "get_event").sync(feed.data[0].id, client=client)
+    check(isinstance(event, models.EventEnvelope) and event.data.resource_id == ids[0], "events: get one")
+    hook = op("webhooks", "create_webhook_endpoint").sync(
+        client=client,
+        body=models.WebhookEndpointCreate(
+            url="https://hooks.example.com/leadpipe", events=[models.WebhookEventSelectorItem.LEAD_CREATED]
+        ),
+    )
+    check(
+        isinstance(hook, models.IssuedWebhookEndpointEnvelope) and hook.data.secret.startswith("whsec_"),
+        "webhook: endpoint created, secret shown once",
+    )
+    sent = op("webhooks", "test_webhook_endpoint").sync(hook.data.id, client=client)
+    check(
+        isinstance(sent, models.WebhookDeliveryEnvelope) and sent.data.event_type == "webhook.test",
+        "webhook: test",
+    )
+    log = op("webhooks", "list_webhook_deliveries").sync(hook.data.id, client=client)
+    check(sent.data.id in [d.id for d in log.data], "webhook: the test delivery is in the log")
+    replayed = op("webhooks", "replay_webhook_events").sync(
+        hook.data.id, client=client, body=models.WebhookReplay(event_ids=[feed.data[0].id])
+    )
+    check(isinstance(replayed, models.WebhookReplayEnvelope) and replayed.data.queued == 1, "webhook: replay")
+    gone = op("webhooks", "delete_webhook_endpoint").sync(hook.data.id, client=client)
+    check(isinstance(gone, models.DeletedEnvelope) and gone.data.deleted, "webhook: deleted")
 
     refused = op("leads", "create_lead").sync(
         client=client, body=models.LeadCreate(email="not-an-email", first_name="No", last_name="Way")

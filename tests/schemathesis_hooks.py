@@ -10,6 +10,10 @@ from the repository root picks up schemathesis.toml and these hooks. They touch 
 - a CSV import's header must name ``email``, ``firstName`` and ``lastName``: a small valid file.
 - ``customFields`` keys are at most 100 characters (``x-propertyNames``, enforced by the server).
 - a webhook endpoint's ``url`` must pass the SSRF rules (https, public host): a fixed public URL.
+- a captured lead needs ``name``, or ``firstName`` and ``lastName``: the missing one filled in.
+- a webhook endpoint's stored ``fields`` need ``lead.updated`` among its ``events``: a change of
+  ``events`` alone clears ``fields``.
+- ``If-Match`` must name the lead's current ``ETag`` (else ``412``): ``*`` (the lead exists).
 - text must be storable Unicode (no NUL, no lone surrogates; PostgreSQL cannot hold them).
 
 Negative (schema-violating) cases are left exactly as the fuzzer made them. The same rules have
@@ -47,6 +51,8 @@ def meaningful(case: Any, assignee: str | None = None) -> Any:
                 case.query.pop("assignedTo")
             else:
                 case.query["assignedTo"] = assignee
+    if case.headers is not None and "If-Match" in case.headers:  # a CaseInsensitiveDict
+        case.headers["If-Match"] = "*"
     if case.media_type in ("text/csv", "multipart/form-data"):
         case.body = VALID_CSV if case.media_type == "text/csv" else {"file": VALID_CSV.encode()}
     case.body = storable(case.body)
@@ -59,6 +65,10 @@ def meaningful(case: Any, assignee: str | None = None) -> Any:
             case.body["customFields"] = {k[:100]: v for k, v in case.body["customFields"].items()}
         if case.operation.path in ("/webhook-endpoints", "/webhook-endpoints/{endpointId}"):
             _webhook_destination(case.body)
+        if case.operation.path == "/public/leads" and not str(case.body.get("name") or "").strip():
+            for field, filler in (("firstName", "Fuzz"), ("lastName", "Case")):
+                if not str(case.body.get(field) or "").strip():
+                    case.body[field] = filler
     return case
 
 
@@ -71,6 +81,8 @@ def _webhook_destination(body: dict[str, Any]) -> None:
         body["events"] = ["lead.updated"]
     elif body.get("fields"):
         body.pop("fields")
+    elif "events" in body and "fields" not in body and not {"*", "lead.updated"} & set(body["events"]):
+        body["fields"] = None  # an endpoint's stored fields would no longer apply
 
 
 @schemathesis.hook

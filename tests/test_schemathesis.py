@@ -82,11 +82,22 @@ def test_stateful_links(api_schema: Any, fuzz_tenant: SeededTenant) -> None:
     flaky replay cannot hide one.
     """
     declared = _declared_links(api_schema.raw_schema)
+    # Only the spec's own links: inferred ones (`st run` keeps them) would outnumber them 4 to 1
+    # and leave a three-step chain (create endpoint -> test -> its event) mostly unvisited.
+    api_schema.config.phases.stateful.inference.algorithms = []
     followed: set[str] = set()
     failures: list[str] = []
     base = api_schema.as_state_machine()
 
     class Workflow(base):  # type: ignore[misc, valid-type]
+        def before_call(self, case: Any) -> None:
+            # The fuzz key is the one credential: a generated bearer token or acting-as user
+            # would end most chains at 401/403 before they reach the links (the fuzzing
+            # test above sends them and checks those answers).
+            if case.headers is not None:
+                for name in ("Authorization", "X-On-Behalf-Of"):
+                    case.headers.pop(name, None)
+
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": {"X-API-Key": fuzz_tenant.live_key}}
 
