@@ -10,6 +10,7 @@ import { BoardPage } from "./pages/board.js";
 import { LeadPage } from "./pages/lead.js";
 import { ImportPage } from "./pages/import.js";
 import { KeysPage } from "./pages/keys.js";
+import { WebhooksPage } from "./pages/webhooks.js";
 import { UsersPage } from "./pages/users.js";
 import { AuditPage } from "./pages/audit.js";
 
@@ -40,6 +41,7 @@ function Page({ route }) {
     case "import":
       return html`<${ImportPage} />`;
     case "integrations":
+      if (route.id === "webhooks") return mayOpen("webhooks") ? html`<${WebhooksPage} />` : html`<${NotAllowed} />`;
       return mayOpen("integrations") ? html`<${KeysPage} />` : html`<${NotAllowed} />`;
     case "users":
       return mayOpen("users") ? html`<${UsersPage} />` : html`<${NotAllowed} />`;

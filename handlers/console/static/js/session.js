@@ -42,10 +42,11 @@ export async function signOut() {
   }
 }
 
-// Pages beyond the leads that a role may use (the API's scopes per role, README "Users").
+// Pages beyond the leads that a role may use (the API's scopes per role, README "Users"):
+// "webhooks" is admin:webhooks.
 const ROLE_PAGES = {
-  owner: ["integrations", "users", "audit"],
-  admin: ["integrations", "users", "audit"],
+  owner: ["integrations", "webhooks", "users", "audit"],
+  admin: ["integrations", "webhooks", "users", "audit"],
   member: [],
 };
 

@@ -51,11 +51,3 @@ export function Snippet({ apiKey, value }) {
     <button type="button" onClick=${() => navigator.clipboard.writeText(text).catch(() => {})}>Copy snippet</button>
   </div>`;
 }
-
-export function WebhooksPlaceholder() {
-  return html`<section class="placeholder" aria-labelledby="webhooks-title">
-    <h2 id="webhooks-title">Webhook endpoints</h2>
-    <p>Coming with the webhooks API: endpoints with their events, a signing secret shown once, the delivery
-      log with attempts, replay and a test delivery. This server does not offer webhooks yet.</p>
-  </section>`;
-}

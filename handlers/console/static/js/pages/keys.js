@@ -1,10 +1,12 @@
 // Settings → Integrations: API keys (create, list, rotate, revoke), publishable keys with their
-// allowed origins and form snippet, and the place the webhook endpoints will go.
+// allowed origins and form snippet, and the webhook endpoints (webhooks.js) for roles that may.
 import { html, useState, useEffect, useCallback } from "../ui.js";
 import { request, ApiError } from "../api.js";
 import { SCOPES, when, toIso } from "../format.js";
 import { TextField, SelectField, ErrorBanner, Notice, ConfirmButton, Pager } from "../widgets.js";
-import { SecretPanel, Snippet, WebhooksPlaceholder } from "./key-parts.js";
+import { SecretPanel, Snippet } from "./key-parts.js";
+import { WebhooksSection } from "./webhooks.js";
+import { mayOpen } from "../session.js";
 
 const SESSION = { scope: "session" };
 const EMPTY = { name: "", type: "secret", scopes: ["read:leads"], environment: "live", rateLimitTier: "standard", expiresAt: "", description: "", origins: "" };
@@ -134,5 +136,5 @@ export function KeysPage() {
       <${Pager} hasPrevious=${cursors.length > 1} hasMore=${pagination.hasMore}
         onPrevious=${() => setCursors(cursors.slice(0, -1))} onNext=${() => setCursors([...cursors, pagination.next])} />
     </section>
-    <${WebhooksPlaceholder} />`;
+    ${mayOpen("webhooks") ? html`<${WebhooksSection} />` : null}`;
 }
