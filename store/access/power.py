@@ -63,8 +63,11 @@ def tenant_wide(tenant_id: str) -> Power:
 
 
 def of_webhook_secret(tenant_id: str, environment: str) -> Power:
-    """A webhook endpoint's signing secret: whoever holds it can forge that endpoint's events."""
-    return Power(tenant_id, environment, frozenset({WEBHOOKS_SCOPE}), None)
+    """A webhook endpoint: its signing secret (whoever holds it can forge the endpoint's events)
+    and a standing read of lead data (events carry the lead as ``GET`` shows it, and a replay
+    re-sends 30 days of them). So creating, re-pointing, rotating or replaying one needs
+    ``read:leads`` beside ``admin:webhooks``: a webhooks-only key must not read leads by mail."""
+    return Power(tenant_id, environment, frozenset({WEBHOOKS_SCOPE, "read:leads"}), None)
 
 
 def covers(held: frozenset[str], wanted: frozenset[str]) -> bool:

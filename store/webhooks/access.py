@@ -1,8 +1,9 @@
-"""The power check for webhook secrets (creating an endpoint, ``POST .../rotate-secret``).
+"""The power check for webhook endpoints (create, update, rotate-secret, replay).
 
-A secret handed out is power: whoever holds it can forge deliveries to the endpoint's
-receiver. Both paths that yield one go through `ensure_can_manage`, which asks the one power
-check (`store.access.power`) whether the result stays within the caller's power.
+An endpoint is power twice over: its secret lets the holder forge deliveries, and the endpoint
+itself is a standing read of lead data (events carry leads). Every path that creates, re-points,
+re-keys or replays one goes through `ensure_can_manage`, which asks the one power check
+(`store.access.power`) whether that stays within the caller's power.
 """
 
 from __future__ import annotations

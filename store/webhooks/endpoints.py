@@ -146,6 +146,7 @@ def update_endpoint(caller: Principal, endpoint_id: str, values: dict[str, Any])
     """Partial update of url, events, fields, description, enabled. Re-enabling clears the
     reason it was disabled and its failure streak (replay to catch up on missed events)."""
     endpoint = find_endpoint(caller, endpoint_id)
+    access.ensure_can_manage(caller, endpoint.tenant_id, endpoint.environment)  # it re-points a read
     if "events" in values:
         values["events"] = list(dict.fromkeys(values["events"]))
     if values.get("fields"):

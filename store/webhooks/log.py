@@ -20,7 +20,7 @@ from store.events.models import Event
 from store.jobs import queue as jobs
 from store.models import utcnow
 from store.pagination import CursorCodec, PageResult, keyset_page
-from store.webhooks import fanout
+from store.webhooks import access, fanout
 from store.webhooks.endpoints import find_endpoint
 from store.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -151,6 +151,7 @@ def replay(
     """Deliver the named events again, or every subscribed event since a time (oldest first,
     at most `MAX_REPLAY`). Another tenant's or environment's event is 404."""
     endpoint = _enabled(caller, endpoint_id)
+    access.ensure_can_manage(caller, endpoint.tenant_id, endpoint.environment)  # re-sends lead data
     visible = (
         (Event.tenant_id == caller.tenant_id)
         & (Event.environment == endpoint.environment)

@@ -368,6 +368,33 @@ def test_endpoints_need_admin_webhooks(client: TestClient, tenant: SeededTenant)
         assert_error(response, 403, "insufficient_permissions")
 
 
+def test_a_webhooks_only_key_cannot_read_leads_through_an_endpoint(
+    client: TestClient, tenant: SeededTenant
+) -> None:
+    """Power never grows: an endpoint is a standing read of lead data (events carry leads), so
+    creating, re-pointing, re-keying or replaying one needs read:leads beside admin:webhooks."""
+    hooks_only = {"X-API-Key": make_key(client, tenant.headers, scopes=["admin:webhooks"])["key"]}
+    assert_error(client.get("/v1/leads", headers=hooks_only), 403, "insufficient_permissions")
+    endpoint = create_endpoint(client, tenant.headers, "https://hooks.example.com/owner")
+    path = f"/v1/webhook-endpoints/{endpoint['id']}"
+    for response in (
+        client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://evil.example.com/h", "events": ["*"]},
+            headers=hooks_only,
+        ),
+        client.patch(path, json={"url": "https://evil.example.com/h"}, headers=hooks_only),
+        client.post(f"{path}/rotate-secret", headers=hooks_only),
+        client.post(f"{path}/replay", json={"since": "2000-01-01T00:00:00Z"}, headers=hooks_only),
+    ):
+        assert_error(response, 403, "insufficient_permissions")
+    assert WebhookEndpoint.select().where(WebhookEndpoint.tenant_id == tenant.id).count() == 1
+    stored = client.get(path, headers=hooks_only)  # managing what exists stays possible
+    assert assert_ok(stored)["url"] == "https://hooks.example.com/owner"
+    both = {"X-API-Key": make_key(client, tenant.headers, scopes=["admin:webhooks", "read:leads"])["key"]}
+    create_endpoint(client, both, "https://hooks.example.com/reader")
+
+
 def test_crud(client: TestClient, tenant: SeededTenant) -> None:
     endpoint = create_endpoint(
         client, tenant.headers, "https://hooks.example.com/d", events=["lead.created"], description="CRM"
