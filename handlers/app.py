@@ -20,7 +20,7 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from handlers.api import imports
 from handlers.console import mount as console
-from handlers.http import connexion_pinned, errors, observe, rate_limit, security
+from handlers.http import connexion_pinned, errors, observe, rate_limit, security, served_spec
 from handlers.http.body_limit import BodyLimit
 from handlers.http.context import AppState
 from handlers.http.limiter import Limiter
@@ -69,7 +69,8 @@ def create_app(settings: Settings) -> AsyncApp:
             routes=imports.body_limits(settings, BASE_PATH),
             timeout_seconds=settings.body_timeout_seconds,
         ),
-        SwaggerUIMiddleware,  # /v1/ui/ and /v1/openapi.json
+        partial(served_spec.ServedSpec, spec=load_spec(), base_path=BASE_PATH),  # the spec as written
+        SwaggerUIMiddleware,  # /v1/ui/ (its spec URL is answered by ServedSpec above)
         RoutingMiddleware,  # names the operation
         observe.ObserveRoute,  # notes the operation (and, later, who called) for metrics and logs
         partial(  # per client IP, before any key lookup touches the database
