@@ -7,11 +7,20 @@ and skips the Redis cases elsewhere, saying why, like the PostgreSQL fixture doe
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
+from starlette.testclient import TestClient
+
+from handlers.app import create_app
+from handlers.settings import Settings
+from store import db
 
 REDIS_URL = os.environ.get("LEADPIPE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ("memory", "redis")
@@ -40,3 +49,23 @@ def unique(prefix: str = "t") -> str:
 def random_ip() -> str:
     raw = uuid.uuid4().bytes
     return f"10.{raw[0]}.{raw[1]}.{raw[2] or 1}"
+
+
+@contextlib.contextmanager
+def limited_app(settings: Settings, url: str, **changes: Any) -> Iterator[Any]:
+    """An app with the real limits; the shared app's database binding is restored after."""
+    original = db.database.obj
+    values: dict[str, Any] = {"rate_limit_plans": (), "rate_limit_per_ip": (1_000_000, 100_000), **changes}
+    real = dataclasses.replace(settings, rate_limit_url=url, **values)
+    try:
+        yield create_app(real)
+    finally:
+        opened = db.database.obj
+        db.bind(original)
+        if opened is not original:
+            close_all = getattr(opened, "close_all", None)
+            close_all() if close_all else opened.close()
+
+
+def client_for(app: Any, ip: str | None = None) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, client=(ip or random_ip(), 50000))

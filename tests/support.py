@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
 
+from handlers.worker import Worker
 from store.access.principals import Principal
 from store.keys import api_keys
 from store.models import ApiKey, Lead, LeadEvent, LeadTag, User
@@ -172,3 +175,35 @@ OWNER_PASSWORD = "correct horse battery staple"
 
 def owner_email(tenant: SeededTenant) -> str:
     return str(User.get((User.tenant_id == tenant.id) & (User.id == tenant.owner_id)).email)
+
+
+# --- metrics scrapes ---
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(scrape: dict[Any, float], name: str, **labels: str) -> float:
+    return scrape.get((name, frozenset(labels.items())), 0.0)
+
+
+# --- imports and the job queue ---
+
+
+def leads_of(tenant: SeededTenant, environment: str = "live") -> list[Lead]:
+    query = Lead.select().where((Lead.tenant_id == tenant.id) & (Lead.environment == environment))
+    return list(query.order_by(Lead.created_at, Lead.id))
+
+
+def import_status(client: TestClient, tenant: SeededTenant, import_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = assert_ok(client.get(f"/v1/imports/{import_id}", headers=tenant.headers))
+    return data
+
+
+def run_jobs(tenant: SeededTenant) -> int:
+    return Worker().run_until_idle(tenant_id=tenant.id)

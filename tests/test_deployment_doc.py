@@ -21,8 +21,7 @@ import pytest
 
 from handlers.settings import Settings
 from tests.ratelimit_support import require_redis
-from tests.server_support import clean_env, free_port, stop
-from tests.store.test_backups import empty_postgres
+from tests.server_support import clean_env, free_port, fresh_postgres, stop
 from tests.support import POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +100,7 @@ def test_every_command_runs_as_documented(tmp_path: Path) -> None:
     port = free_port()
     backups = tmp_path / "backups"
     backups.mkdir()
-    with empty_postgres(POSTGRES_URL) as database_url:
+    with fresh_postgres(POSTGRES_URL) as database_url:
         values = {**env_file(), "LEADPIPE_DATABASE_URL": database_url, "LEADPIPE_RATE_LIMIT_URL": redis_url}
         env_path = tmp_path / "leadpipe.env"
         env_path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))

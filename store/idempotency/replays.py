@@ -23,22 +23,17 @@ so erasing a lead drops the replies holding it (`forget_resources`).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import peewee
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from store import sealing
 from store.access import power
 from store.access.principals import Principal
 from store.db import database, transaction
@@ -71,33 +66,20 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _cipher(secret: str, tenant_id: str, environment: str, key: str) -> AESGCM:
-    hkdf = HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=b"leadpipe-idempotency-v1",
-        info=f"{tenant_id}\x00{environment}\x00{key}".encode(),
-    )
-    return AESGCM(hkdf.derive(secret.encode()))
+SALT = b"leadpipe-idempotency-v1"
 
 
 def seal(secret: str, tenant_id: str, environment: str, key: str, body: Body) -> str:
-    nonce = os.urandom(12)
-    sealed = _cipher(secret, tenant_id, environment, key).encrypt(nonce, json.dumps(body).encode(), None)
-    return base64.b64encode(nonce + sealed).decode("ascii")
+    return sealing.seal(secret, SALT, (tenant_id, environment, key), json.dumps(body).encode())
 
 
 def unseal(secrets: tuple[str, ...], tenant_id: str, environment: str, key: str, stored: str) -> Body | None:
     """Try every configured secret (the first seals; older ones still open during rotation)."""
-    raw = base64.b64decode(stored)
-    for secret in secrets:
-        try:
-            plain = _cipher(secret, tenant_id, environment, key).decrypt(raw[:12], raw[12:], None)
-        except InvalidTag:
-            continue
-        body: Body = json.loads(plain)
-        return body
-    return None
+    plain = sealing.unseal(secrets, SALT, (tenant_id, environment, key), stored)
+    if plain is None:
+        return None
+    body: Body = json.loads(plain)
+    return body
 
 
 def _find(tenant_id: str, environment: str, key_hash: str) -> IdempotencyRecord | None:

@@ -110,12 +110,11 @@ def _class_of(address: Address) -> str | None:
 def refusal(address: Address, allow: Sequence[IPNetwork]) -> str | None:
     """None if a webhook may connect to ``address``, else the reason."""
     candidates = [*_embedded(address), address]  # the embedded IPv4 gives the clearer reason
-    if any(
-        candidate in network
-        for candidate in candidates
-        for network in allow
-        if candidate.version == network.version
-    ):
+    # The allow-list admits what the connection really reaches: the address itself, or the
+    # IPv4 of an IPv4-mapped form (a dual-stack socket connects to it). A 6to4, Teredo or
+    # NAT64 address goes to an IPv6 relay, so the IPv4 inside it admits nothing.
+    reached = [address, *([address.ipv4_mapped] if _mapped(address) else [])]
+    if any(target in network for target in reached for network in allow if target.version == network.version):
         return None
     for candidate in candidates:
         reason = _class_of(candidate)
@@ -123,6 +122,10 @@ def refusal(address: Address, allow: Sequence[IPNetwork]) -> str | None:
             wrapped = " (embedded in an IPv6 address)" if candidate is not address else ""
             return f"{candidate} is a {reason} address{wrapped}"
     return None
+
+
+def _mapped(address: Address) -> bool:
+    return isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None
 
 
 def _wraps_ipv4(address: Address) -> bool:
@@ -193,7 +196,8 @@ def resolve(host: str, port: int, allow: Sequence[IPNetwork]) -> list[str]:
     if not addresses:
         raise Refused("The host resolves to no address")
     for text in addresses:
-        reason = refusal(ipaddress.ip_address(text.split("%")[0]), allow)
-        if reason is not None:
-            raise Refused(f"Refused to connect: the host resolves to {reason}")
+        if refusal(ipaddress.ip_address(text.split("%")[0]), allow) is not None:
+            # Not which address, nor why: the delivery log is read through the API, and naming
+            # the internal address a host resolves to would make it a DNS oracle.
+            raise Refused("Refused to connect: the destination is not allowed")
     return addresses

@@ -13,14 +13,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
 
 from store.leads import lifecycle as leads
 from store.models import Lead
-from tests.server_support import run_cli
+from tests.server_support import fresh_postgres, run_cli
 from tests.support import BACKEND, SeededTenant, principal
 
 CONSISTENCY = {
@@ -72,21 +71,6 @@ def _counts(query: Any, tenant_id: str) -> dict[str, int]:
     return {name: int(query(sql, tenant_id)) for name, sql in CONSISTENCY.items()}
 
 
-@contextlib.contextmanager
-def empty_postgres(url: str) -> Iterator[str]:
-    name = f"leadpipe_restore_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunparse(urlparse(url)._replace(path=f"/{name}"))
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def test_backup_while_writing_restores_one_consistent_state(
     database_url: str, tenant: SeededTenant, tmp_path: Path
 ) -> None:
@@ -109,7 +93,7 @@ def test_backup_while_writing_restores_one_consistent_state(
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         _assert_working(target, tenant)
     else:
-        with empty_postgres(database_url) as target:
+        with fresh_postgres(database_url, prefix="leadpipe_restore") as target:
             restored = run_cli("restore", str(dump), "--yes", LEADPIPE_DATABASE_URL=target)
             assert restored.returncode == 0, restored.stderr
             conn = psycopg2.connect(target)

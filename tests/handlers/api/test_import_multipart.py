@@ -10,8 +10,7 @@ from handlers.app import create_app
 from handlers.settings import Settings
 from store import db
 from store.models import ImportChunk, LeadImport
-from tests.handlers.api.test_imports import leads_of, run_jobs, status
-from tests.support import SeededTenant, assert_error, assert_ok
+from tests.support import SeededTenant, assert_error, assert_ok, import_status, leads_of, run_jobs
 
 TEXT = "email,firstName,lastName,tags\numa@example.com,Uma,Ray,vip;2026\nbad-email,Vic,Ro,\n"
 
@@ -37,7 +36,7 @@ def test_a_file_part_is_imported_like_a_csv_body(client: TestClient, tenant: See
 
     run_jobs(tenant)
 
-    done = status(client, tenant, accepted["id"])
+    done = import_status(client, tenant, accepted["id"])
     assert done["counts"] == {"created": 1, "updated": 0, "failed": 1}
     assert done["errors"] == [{"row": 3, "field": "email", "message": "Invalid email format"}]
     [lead] = leads_of(tenant)

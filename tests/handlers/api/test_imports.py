@@ -8,18 +8,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from handlers.worker import Worker
 from store.imports import job as lead_imports
 from store.jobs import queue as jobs
 from store.models import AuditEvent, ImportChunk, Job, Lead, LeadEvent, LeadImport, LeadTag
-from tests.support import SeededTenant, assert_error, assert_ok, lead_body
+from tests.support import SeededTenant, assert_error, assert_ok, import_status, lead_body, leads_of, run_jobs
 
 CSV = {"Content-Type": "text/csv"}
-
-
-def leads_of(tenant: SeededTenant, environment: str = "live") -> list[Lead]:
-    query = Lead.select().where((Lead.tenant_id == tenant.id) & (Lead.environment == environment))
-    return list(query.order_by(Lead.created_at, Lead.id))
 
 
 def upload(client: TestClient, tenant: SeededTenant, text: str | bytes, **params: str) -> dict[str, Any]:
@@ -30,15 +24,6 @@ def upload(client: TestClient, tenant: SeededTenant, text: str | bytes, **params
     data: dict[str, Any] = assert_ok(response, 202)
     assert response.headers["location"] == f"/v1/imports/{data['id']}"
     return data
-
-
-def status(client: TestClient, tenant: SeededTenant, import_id: str) -> dict[str, Any]:
-    data: dict[str, Any] = assert_ok(client.get(f"/v1/imports/{import_id}", headers=tenant.headers))
-    return data
-
-
-def run_jobs(tenant: SeededTenant) -> int:
-    return Worker().run_until_idle(tenant_id=tenant.id)
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -179,7 +164,7 @@ def test_csv_import_end_to_end(client: TestClient, tenant: SeededTenant) -> None
 
     run_jobs(tenant)
 
-    done = status(client, tenant, accepted["id"])
+    done = import_status(client, tenant, accepted["id"])
     assert done["status"] == "completed" and done["message"] is None
     assert done["counts"] == {"created": 2, "updated": 0, "failed": 2}
     assert done["progress"]["rowsProcessed"] == 5 and done["progress"]["percent"] == 100
@@ -210,8 +195,8 @@ def test_csv_import_updates_by_default_so_a_rerun_doubles_nothing(
     second = upload(client, tenant, text.replace("Jo,Ng", "Joanna,Ng"))
     run_jobs(tenant)
 
-    assert status(client, tenant, first["id"])["counts"] == {"created": 2, "updated": 0, "failed": 0}
-    assert status(client, tenant, second["id"])["counts"] == {"created": 0, "updated": 2, "failed": 0}
+    assert import_status(client, tenant, first["id"])["counts"] == {"created": 2, "updated": 0, "failed": 0}
+    assert import_status(client, tenant, second["id"])["counts"] == {"created": 0, "updated": 2, "failed": 0}
     assert sorted(lead.first_name for lead in leads_of(tenant)) == ["Joanna", "Kim"]
 
 
@@ -262,7 +247,7 @@ def test_bom_and_excel_style_headers_are_accepted(client: TestClient, tenant: Se
     text = "\ufeffE-mail,First Name,Last Name\nliz@example.com,Liz,Lee\n"
     accepted = upload(client, tenant, text.encode("utf-8"))
     run_jobs(tenant)
-    assert status(client, tenant, accepted["id"])["counts"]["created"] == 1
+    assert import_status(client, tenant, accepted["id"])["counts"]["created"] == 1
 
 
 def test_an_import_is_invisible_to_other_tenants_and_the_other_environment(
@@ -274,7 +259,7 @@ def test_an_import_is_invisible_to_other_tenants_and_the_other_environment(
     assert_error(client.get(url, headers=other_tenant.headers), 404, "not_found")
     assert_error(client.get(url, headers=tenant.sandbox_headers), 404, "not_found")
     assert_error(client.get("/v1/imports/unknownimport000", headers=tenant.headers), 404, "not_found")
-    assert status(client, tenant, accepted["id"])["id"] == accepted["id"]
+    assert import_status(client, tenant, accepted["id"])["id"] == accepted["id"]
 
 
 def test_sandbox_imports_write_sandbox_leads(client: TestClient, tenant: SeededTenant) -> None:
@@ -288,7 +273,7 @@ def test_errors_are_capped_but_counted(client: TestClient, tenant: SeededTenant)
     accepted = upload(client, tenant, "email,firstName,lastName\n" + rows)
     run_jobs(tenant)
 
-    done = status(client, tenant, accepted["id"])
+    done = import_status(client, tenant, accepted["id"])
     assert done["counts"]["failed"] == lead_imports.MAX_ERRORS + 5
     assert len(done["errors"]) == lead_imports.MAX_ERRORS
     assert (done["errorCount"], done["errorsTruncated"]) == (lead_imports.MAX_ERRORS + 5, True)
@@ -312,7 +297,7 @@ def test_a_100k_row_csv_import(client: TestClient, new_tenant: Any) -> None:
     assert job.kind == lead_imports.JOB_KIND
     lead_imports.run_import(job)  # the job's function, called directly (not its dedup jobs)
 
-    done = status(client, tenant, accepted["id"])
+    done = import_status(client, tenant, accepted["id"])
     assert done["status"] == "completed"
     assert done["counts"] == {"created": rows - 1, "updated": 0, "failed": 1}
     assert done["errors"] == [{"row": 50_002, "field": "email", "message": "Invalid email format"}]

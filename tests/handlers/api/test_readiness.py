@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers.settings import Settings
-from tests.handlers.http.test_rate_limit import limited_app
+from tests.ratelimit_support import limited_app
 from tests.server_support import free_port, redis_server, serving
 from tests.support import assert_error, assert_ok
 

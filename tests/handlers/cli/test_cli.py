@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +18,14 @@ from handlers import cli
 from handlers.cli import serve as cli_serve
 from store.access.principals import SCOPES
 from store.models import Tenant
+from tests.server_support import run_cli, serving
 from tests.support import assert_error, assert_ok
 
-LEADPIPE = str(Path(sys.executable).parent / "leadpipe")
 KEY = re.compile(r"lp_(live|sandbox)_sk_[A-Za-z0-9]{32}")
 
 
-def _env(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADPIPE_")}
-    return {**env, "LEADPIPE_DATABASE_URL": database_url, "LEADPIPE_WORKER_THREADS": "0", **extra}
-
-
 def run(database_url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LEADPIPE, *args], env=_env(database_url, **extra), capture_output=True, text=True, timeout=120
-    )
+    return run_cli(*args, LEADPIPE_DATABASE_URL=database_url, LEADPIPE_WORKER_THREADS="0", **extra)
 
 
 def create_tenant(
@@ -165,56 +154,29 @@ def test_bootstrap_does_nothing_on_a_database_with_tenants(
     assert Tenant.select().count() == before
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def test_serve_bootstraps_an_empty_database_with_one_working_key(sqlite_url: str) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [LEADPIPE, "serve", "--port", str(port)],
-        env=_env(sqlite_url, LEADPIPE_LOG_LEVEL="WARNING"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline(), process.stdout.readline()]
-        keys = KEY.findall("".join(lines))
-        printed = KEY.search("".join(lines))
+def test_serve_bootstraps_an_empty_database_with_one_working_key(sqlite_url: str, tmp_path: Path) -> None:
+    env = {
+        "LEADPIPE_DATABASE_URL": sqlite_url,
+        "LEADPIPE_WORKER_THREADS": "0",
+        "LEADPIPE_LOG_LEVEL": "WARNING",
+    }
+    with serving(tmp_path, **env) as server:
+        lines = server.stdout.read_text().splitlines()[:2]
+        keys = KEY.findall("\n".join(lines))
+        printed = KEY.search("\n".join(lines))
         assert len(keys) == 1 and printed is not None, lines
         assert "shown once" in lines[0]
         key = printed.group(0)
         assert key.startswith("lp_live_sk_")
-
-        response = None
-        for _ in range(100):
-            try:
-                response = httpx.get(
-                    f"http://127.0.0.1:{port}/v1/leads", headers={"X-API-Key": key}, timeout=5
-                )
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert response is not None and response.status_code == 200, response
+        response = httpx.get(f"{server.base}/v1/leads", headers={"X-API-Key": key}, timeout=5)
+        assert response.status_code == 200, response.text
         assert response.json()["data"] == []
         bad = httpx.get(
-            f"http://127.0.0.1:{port}/v1/leads",
+            f"{server.base}/v1/leads",
             headers={"X-API-Key": key[:-1] + ("0" if key[-1] != "0" else "1")},
             timeout=5,
         )
         assert_error(bad, 401, "invalid_key")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,15 +3,14 @@ in ``LEADPIPE_TRUSTED_PROXIES`` (none by default; uvicorn's own default trusts 1
 
 from __future__ import annotations
 
-import json
-import subprocess
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.handlers.cli.support import LEADPIPE, Server, env, own_database
+from tests.server_support import create_tenant, own_database, serving
 
 SPOOFED = "203.0.113.9"
 
@@ -20,18 +19,20 @@ SPOOFED = "203.0.113.9"
 def database(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A database with one tenant; yields (url, its live key)."""
     with own_database(tmp_path) as url:
-        created = subprocess.run(
-            [LEADPIPE, "tenant", "create", "Acme", "--plan", "enterprise", "--owner-email",
-             "o@acme.example", "--owner-password", "correct horse battery", "--json"],
-            env=env(url), capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
-        yield url, json.loads(created.stdout)["apiKey"]
+        created = create_tenant(url)
+        yield url, created["apiKey"]
 
 
-def _serve(url: str, tmp_path: Path, **extra: str) -> Server:
-    server = Server(url, tmp_path, LEADPIPE_WORKER_THREADS="0", LEADPIPE_RATE_LIMIT_PER_IP="3/3", **extra)
-    server.wait_ready()
-    return server
+@contextlib.contextmanager
+def _client(database: tuple[str, str], tmp_path: Path, **extra: str) -> Iterator[httpx.Client]:
+    """A client of a real server (per-IP budget 3/3) on ``database``, with its key."""
+    url, key = database
+    env = {"LEADPIPE_DATABASE_URL": url, "LEADPIPE_WORKER_THREADS": "0", "LEADPIPE_RATE_LIMIT_PER_IP": "3/3"}
+    with (
+        serving(tmp_path, **env, **extra) as server,
+        httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=30) as http,
+    ):
+        yield http
 
 
 def _audited_ip(http: httpx.Client, forwarded: str) -> str | None:
@@ -52,33 +53,18 @@ def _statuses(http: httpx.Client, count: int) -> list[int]:
 
 
 def test_an_untrusted_peer_cannot_claim_another_client_ip(database: tuple[str, str], tmp_path: Path) -> None:
-    url, key = database
-    server = _serve(url, tmp_path)
-    try:
-        with httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=30) as http:
-            assert _audited_ip(http, SPOOFED) == "127.0.0.1"
-            # One budget for the real peer, whatever it claims: 3 burst, then 429.
-            assert 429 in _statuses(http, 6)
-    finally:
-        server.stop()
+    with _client(database, tmp_path) as http:
+        assert _audited_ip(http, SPOOFED) == "127.0.0.1"
+        # One budget for the real peer, whatever it claims: 3 burst, then 429.
+        assert 429 in _statuses(http, 6)
 
 
 def test_a_trusted_proxy_names_the_client(database: tuple[str, str], tmp_path: Path) -> None:
-    url, key = database
-    server = _serve(url, tmp_path, LEADPIPE_TRUSTED_PROXIES="127.0.0.0/8, ::1")
-    try:
-        with httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=30) as http:
-            assert _audited_ip(http, SPOOFED) == SPOOFED
-            assert set(_statuses(http, 6)) == {200}  # six clients, each within its own budget
-    finally:
-        server.stop()
+    with _client(database, tmp_path, LEADPIPE_TRUSTED_PROXIES="127.0.0.0/8, ::1") as http:
+        assert _audited_ip(http, SPOOFED) == SPOOFED
+        assert set(_statuses(http, 6)) == {200}  # six clients, each within its own budget
 
 
 def test_uvicorns_own_trust_variable_is_not_obeyed(database: tuple[str, str], tmp_path: Path) -> None:
-    url, key = database
-    server = _serve(url, tmp_path, FORWARDED_ALLOW_IPS="*")
-    try:
-        with httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=30) as http:
-            assert _audited_ip(http, SPOOFED) == "127.0.0.1"
-    finally:
-        server.stop()
+    with _client(database, tmp_path, FORWARDED_ALLOW_IPS="*") as http:
+        assert _audited_ip(http, SPOOFED) == "127.0.0.1"

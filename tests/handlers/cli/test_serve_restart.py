@@ -8,27 +8,21 @@ at once the jobs the killed process held (instead of after their 5-minute lease)
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 
-from tests.handlers.cli.support import LEADPIPE, Server, env, own_database, query
+from tests.server_support import Server, create_tenant, own_database, query, run_cli
 
 CYCLES = 4
 IMPORT_SIZE = 300  # leads per cycle, each with a dedup job
 
 
 def _tenant_key(database_url: str) -> str:
-    created = subprocess.run(
-        [LEADPIPE, "tenant", "create", "Acme", "--plan", "enterprise", "--owner-email", "o@acme.example",
-         "--owner-password", "correct horse battery", "--json"],
-        env=env(database_url), capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    return str(json.loads(created.stdout)["apiKey"])
+    created = create_tenant(database_url)
+    return str(created["apiKey"])
 
 
 def _leads(count: int) -> list[dict[str, str]]:
@@ -48,14 +42,15 @@ def _pending(database_url: str) -> int:
 
 def test_kill_9_with_jobs_pending_then_restart_loses_nothing_and_never_locks_up(tmp_path: Path) -> None:
     with own_database(tmp_path) as database_url:
-        assert subprocess.run([LEADPIPE, "migrate"], env=env(database_url), timeout=120).returncode == 0
+        migrated = run_cli("migrate", LEADPIPE_DATABASE_URL=database_url)
+        assert migrated.returncode == 0, migrated.stderr
         headers = {"X-API-Key": _tenant_key(database_url)}
         settings = {"LEADPIPE_WORKER_THREADS": "2", "LEADPIPE_RATE_LIMIT_PER_IP": "off"}
         statuses: list[int] = []
         stderr = ""
         created = 0
         for _ in range(CYCLES):
-            server = Server(database_url, tmp_path, **settings)
+            server = Server(tmp_path, LEADPIPE_DATABASE_URL=database_url, **settings)
             try:
                 server.wait_ready()
                 # Writes while the job threads work through what the last process left behind.
@@ -71,7 +66,7 @@ def test_kill_9_with_jobs_pending_then_restart_loses_nothing_and_never_locks_up(
                 server.kill()
                 stderr += server.errors()
 
-        server = Server(database_url, tmp_path, **settings)
+        server = Server(tmp_path, LEADPIPE_DATABASE_URL=database_url, **settings)
         try:
             server.wait_ready()
             with httpx.Client(base_url=server.base, headers=headers, timeout=60) as http:

@@ -3,19 +3,17 @@ budget of its own (N times every limit), silently: it refuses to start instead."
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import httpx
 
-from tests.handlers.cli.support import LEADPIPE, Server, env
+from tests.server_support import Server, run_cli
 
 
 def test_several_workers_with_memory_counters_refuse_to_start(tmp_path: Path) -> None:
     database = tmp_path / "never.db"
-    result = subprocess.run(
-        [LEADPIPE, "serve", "--workers", "2", "--port", "1"],
-        env=env(f"sqlite:///{database}"), capture_output=True, text=True, timeout=120,
+    result = run_cli(
+        "serve", "--workers", "2", "--port", "1", LEADPIPE_DATABASE_URL=f"sqlite:///{database}",
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert "LEADPIPE_RATE_LIMIT_URL=redis://" in result.stderr
@@ -25,7 +23,7 @@ def test_several_workers_with_memory_counters_refuse_to_start(tmp_path: Path) ->
 
 def test_several_workers_with_redis_counters_serve(tmp_path: Path) -> None:
     server = Server(
-        f"sqlite:///{tmp_path / 'served.db'}", tmp_path, "--workers", "2",
+        tmp_path, workers=2, LEADPIPE_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
         LEADPIPE_RATE_LIMIT_URL="redis://127.0.0.1:6379/15", LEADPIPE_WORKER_THREADS="0",
     )  # fmt: skip
     try:
@@ -36,7 +34,9 @@ def test_several_workers_with_redis_counters_serve(tmp_path: Path) -> None:
 
 
 def test_one_worker_with_memory_counters_is_fine(tmp_path: Path) -> None:
-    server = Server(f"sqlite:///{tmp_path / 'one.db'}", tmp_path, LEADPIPE_WORKER_THREADS="0")
+    server = Server(
+        tmp_path, LEADPIPE_DATABASE_URL=f"sqlite:///{tmp_path / 'one.db'}", LEADPIPE_WORKER_THREADS="0"
+    )
     try:
         server.wait_ready()
     finally:

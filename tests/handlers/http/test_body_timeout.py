@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 import yaml
 
-from tests.handlers.cli.support import LEADPIPE, Server, env, own_database
+from tests.server_support import Server, create_tenant, own_database
 from tests.support import SPEC_PATH
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
@@ -30,15 +29,16 @@ def test_every_body_operation_declares_its_408() -> None:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     tmp_path = tmp_path_factory.mktemp("timeout")
     with own_database(tmp_path) as url:
-        created = subprocess.run(
-            [LEADPIPE, "tenant", "create", "Acme", "--plan", "enterprise", "--owner-email",
-             "o@acme.example", "--owner-password", "correct horse battery", "--json"],
-            env=env(url), capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
-        server = Server(url, tmp_path, LEADPIPE_WORKER_THREADS="0", LEADPIPE_BODY_TIMEOUT_SECONDS="1")
+        created = create_tenant(url)
+        server = Server(
+            tmp_path,
+            LEADPIPE_DATABASE_URL=url,
+            LEADPIPE_WORKER_THREADS="0",
+            LEADPIPE_BODY_TIMEOUT_SECONDS="1",
+        )
         try:
             server.wait_ready()
-            yield server, json.loads(created.stdout)["apiKey"]
+            yield server, created["apiKey"]
         finally:
             server.stop()
 

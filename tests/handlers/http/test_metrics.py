@@ -11,30 +11,17 @@ import sys
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from handlers import worker
 from handlers.settings import ConfigError, Settings
 from store.ids import new_id
 from store.jobs import queue as jobs
-from tests.handlers.http.test_rate_limit import client_for, limited_app
-from tests.support import SeededTenant, assert_error, assert_ok, lead_body
+from tests.ratelimit_support import client_for, limited_app
+from tests.support import SeededTenant, assert_error, assert_ok, lead_body, samples, value
 from tests.webhook_support import create_endpoint, deliver, receiver
 
 TOKEN = "metrics-token-" + "x" * 20
-
-
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(scrape: dict[Any, float], name: str, **labels: str) -> float:
-    return scrape.get((name, frozenset(labels.items())), 0.0)
 
 
 def scrape(client: TestClient, **headers: str) -> dict[Any, float]:

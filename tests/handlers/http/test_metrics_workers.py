@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.handlers.http.test_metrics import samples, value
 from tests.ratelimit_support import require_redis
 from tests.server_support import serving
+from tests.support import samples, value
 
 KEY = re.compile(r"lp_live_sk_[A-Za-z0-9]{32}")
 pytestmark = pytest.mark.slow

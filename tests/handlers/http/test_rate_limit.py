@@ -7,20 +7,15 @@ test uses fresh tenants and its own client IP, so no two tests share a budget.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
-from handlers.app import create_app
 from handlers.settings import Settings
-from store import db
 from store.keys import api_keys
 from store.limits import plans
-from tests.ratelimit_support import BACKENDS, backend_url, random_ip, require_redis
+from tests.ratelimit_support import BACKENDS, backend_url, client_for, limited_app, require_redis
 from tests.support import SeededTenant, assert_error, principal
 
 RATE_HEADERS = (
@@ -30,26 +25,6 @@ RATE_HEADERS = (
     "ratelimit-policy",
     "ratelimit",
 )
-
-
-@contextlib.contextmanager
-def limited_app(settings: Settings, url: str, **changes: Any) -> Iterator[Any]:
-    """An app with the real limits; the shared app's database binding is restored after."""
-    original = db.database.obj
-    values: dict[str, Any] = {"rate_limit_plans": (), "rate_limit_per_ip": (1_000_000, 100_000), **changes}
-    real = dataclasses.replace(settings, rate_limit_url=url, **values)
-    try:
-        yield create_app(real)
-    finally:
-        opened = db.database.obj
-        db.bind(original)
-        if opened is not original:
-            close_all = getattr(opened, "close_all", None)
-            close_all() if close_all else opened.close()
-
-
-def client_for(app: Any, ip: str | None = None) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False, client=(ip or random_ip(), 50000))
 
 
 @pytest.fixture(params=BACKENDS)

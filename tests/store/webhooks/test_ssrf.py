@@ -153,10 +153,24 @@ def test_resolution_vets_every_address_of_a_name(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     assert ssrf.resolve("public.example", 443, ()) == ["93.184.216.34"]
-    with pytest.raises(ssrf.Refused, match=r"10\.0\.0\.5"):
-        ssrf.resolve("mixed.example", 443, ())  # one private address among public ones is enough
-    with pytest.raises(ssrf.Refused, match=r"127\.0\.0\.1"):
-        ssrf.resolve("rebind.example", 443, ())
+    for host in ("mixed.example", "rebind.example"):  # one private address among public ones is enough
+        with pytest.raises(ssrf.Refused, match="the destination is not allowed") as refusal:
+            ssrf.resolve(host, 443, ())
+        # The delivery log (read through the API) must not tell which internal address it was.
+        assert "10.0.0.5" not in str(refusal.value) and "127.0.0.1" not in str(refusal.value)
+    assert ssrf.resolve("rebind.example", 443, LOOPBACK_ONLY) == ["::ffff:127.0.0.1"]  # it reaches 127.0.0.1
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::",  # 6to4 wrapping 127.0.0.1: the packet goes to a 6to4 relay, not to 127.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 wrapping 127.0.0.1: it goes to the NAT64 gateway
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo whose client is 127.0.0.1
+    ],
+)
+def test_an_allowed_ipv4_network_does_not_admit_ipv6_forms_that_only_embed_it(address: str) -> None:
+    assert ssrf.refusal(ipaddress.ip_address(address), LOOPBACK_ONLY) is not None
 
 
 def test_localhost_by_name_is_refused_at_delivery_unless_allowed() -> None:

@@ -38,8 +38,10 @@ def test_a_name_resolving_to_a_refused_address_is_never_connected() -> None:
     with receiver() as rx:
         port = rx.url.split(":")[2].split("/")[0]
         outcome = transport.post(f"http://localhost:{port}/hook", b"{}", {}, WebhookConfig())
-    assert outcome.status_code is None and outcome.error and "loopback" in outcome.error
-    assert rx.received == []
+    assert (
+        outcome.status_code is None and outcome.error == "Refused to connect: the destination is not allowed"
+    )
+    assert rx.received == []  # and the error does not say which address (no DNS oracle)
 
 
 def _self_signed(tmp: Path) -> tuple[Path, Path]:
