@@ -35,11 +35,11 @@ import peewee
 
 from store.access.principals import CAPTURE_SCOPE, Principal
 from store.audit import log as audit
-from store.capture.origins import is_allowed, is_allowed_redirect
 from store.db import database, reading, transaction
 from store.errors import AuthRequired, FieldError, PermissionDenied, ValidationFailed
 from store.ids import new_id
 from store.keys import api_keys
+from store.keys.origins import is_allowed, is_allowed_redirect
 from store.leads import lifecycle as leads
 from store.models import ApiKey, CaptureSubmission, Lead, utcnow
 

@@ -20,7 +20,6 @@ from store.access import power
 from store.access.principals import CAPTURE_SCOPE, SANDBOX, SCOPES, Principal
 from store.access.roles import ADMIN
 from store.audit import log as audit
-from store.capture.origins import normalize_origins
 from store.db import reading, transaction
 from store.errors import (
     DuplicateName,
@@ -30,6 +29,7 @@ from store.errors import (
     ValidationFailed,
 )
 from store.ids import new_id, random_token
+from store.keys.origins import normalize_origins
 from store.models import ApiKey, Tenant, User, utcnow
 from store.pagination import CursorCodec, PageResult, keyset_page
 

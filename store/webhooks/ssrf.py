@@ -113,7 +113,9 @@ def refusal(address: Address, allow: Sequence[IPNetwork]) -> str | None:
     # The allow-list admits what the connection really reaches: the address itself, or the
     # IPv4 of an IPv4-mapped form (a dual-stack socket connects to it). A 6to4, Teredo or
     # NAT64 address goes to an IPv6 relay, so the IPv4 inside it admits nothing.
-    reached = [address, *([address.ipv4_mapped] if _mapped(address) else [])]
+    reached: list[Address] = [address]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        reached.append(address.ipv4_mapped)
     if any(target in network for target in reached for network in allow if target.version == network.version):
         return None
     for candidate in candidates:
@@ -122,10 +124,6 @@ def refusal(address: Address, allow: Sequence[IPNetwork]) -> str | None:
             wrapped = " (embedded in an IPv6 address)" if candidate is not address else ""
             return f"{candidate} is a {reason} address{wrapped}"
     return None
-
-
-def _mapped(address: Address) -> bool:
-    return isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None
 
 
 def _wraps_ipv4(address: Address) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from store.capture import origins
 from store.errors import ValidationFailed
+from store.keys import origins
 
 
 @pytest.mark.parametrize(

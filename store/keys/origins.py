@@ -1,4 +1,4 @@
-"""Web origins (``scheme://host[:port]``) for publishable keys: normalizing and matching.
+"""The web origins a publishable key admits (``scheme://host[:port]``): normalizing and matching.
 
 A publishable key lists the sites allowed to post to public capture from a browser. Origins
 compare exactly after normalization (lower case, no default port, no path): the same rule a

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from store.capture.origins import is_allowed_redirect, redirect_origin
+from store.keys.origins import is_allowed_redirect, redirect_origin
 
 ALLOWED = "https://www.example.com"
 ALLOWED_LIST = [ALLOWED, "http://localhost:3000"]
