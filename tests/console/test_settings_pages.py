@@ -152,3 +152,29 @@ def test_a_member_sees_no_settings(console: Watched, account: Account) -> None:
         expect(menu.get_by_role("link", name=hidden)).to_have_count(0)
     console.open("#/integrations")
     expect(console.page.get_by_role("heading", name="Not available")).to_be_visible()
+
+
+def test_the_keys_and_the_audit_log_page_through_cursors(signed_in: Watched, account: Account) -> None:
+    names = [f"Batch key {n:02d}" for n in range(30)]  # over a page of keys (20) and of audit events (25)
+    for name in names:
+        made = account.api("POST", "/api-keys", json={"name": name, "scopes": ["read:leads"]})
+        assert made.status_code == 201, made.text
+    page = signed_in.page
+    signed_in.open("#/integrations")
+    keys = page.locator("section[aria-labelledby=keys-title]")
+    expect(keys.get_by_role("row", name=names[-1])).to_be_visible()  # newest first
+    expect(keys.get_by_role("row", name=names[0])).to_have_count(0)
+    keys.get_by_role("button", name="Next page").click()
+    expect(keys.get_by_role("row", name=names[0])).to_be_visible()
+    expect(keys.get_by_role("row", name=names[-1])).to_have_count(0)
+    keys.get_by_role("button", name="Previous page").click()
+    expect(keys.get_by_role("row", name=names[-1])).to_be_visible()
+
+    signed_in.open("#/audit")  # one event per key created
+    rows = page.locator("table.audit tbody tr")
+    expect(rows).to_have_count(25)
+    newest = rows.first.text_content() or ""
+    page.get_by_role("button", name="Next page").click()
+    expect(rows.first).not_to_have_text(newest)
+    page.get_by_role("button", name="Previous page").click()
+    expect(rows.first).to_have_text(newest)

@@ -1,4 +1,4 @@
-// Shared pieces: labelled fields with their error, error banners, confirm-in-place buttons.
+// Shared pieces: labelled fields with their error, error banners, confirm-in-place buttons, one-time secrets.
 import { html, useState } from "./ui.js";
 
 let counter = 0;
@@ -64,4 +64,28 @@ export function Pager({ hasPrevious, hasMore, onPrevious, onNext }) {
     <button type="button" disabled=${!hasPrevious} onClick=${onPrevious}>Previous page</button>
     <button type="button" disabled=${!hasMore} onClick=${onNext}>Next page</button>
   </nav>`;
+}
+
+// A secret shown once (a new API key, a webhook signing secret). It exists only in this
+// component's state: navigating away unmounts it for good.
+export function OneTimeSecret({ title, value, what, advice, testId, doneLabel, heading = "h2", onDone, children }) {
+  const [copied, setCopied] = useState("");
+  const [titleId] = useState(() => uid("secret-title"));
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied("Copied to the clipboard.");
+    } catch {
+      setCopied(`Copying is not allowed here: select the ${what} and copy it by hand.`);
+    }
+  }
+  return html`<section class="secret" role="region" aria-labelledby=${titleId}>
+    <${heading} id=${titleId}>${title}</${heading}>
+    <p class="banner warning" role="alert"><strong>Copy it now: it is shown only once.</strong>${" "}${advice}</p>
+    <p><code class="secret-value" data-testid=${testId}>${value}</code></p>
+    <button type="button" onClick=${copy}>Copy ${what}</button>
+    <span role="status" aria-live="polite">${copied}</span>
+    ${children}
+    <p><button type="button" class="primary" onClick=${onDone}>${doneLabel}</button></p>
+  </section>`;
 }

@@ -1,8 +1,9 @@
 // Audit log: filters (action, actor, resource, time range), newest first, cursor paging.
-import { html, useState, useEffect, useCallback } from "../ui.js";
+import { html, useState } from "../ui.js";
 import { request } from "../api.js";
 import { when, show, toIso } from "../format.js";
-import { TextField, SelectField, ErrorBanner, Pager } from "../widgets.js";
+import { TextField, SelectField, ErrorBanner } from "../widgets.js";
+import { useCursorPages } from "../paging.js";
 
 const EMPTY = { action: "", actorId: "", resourceType: "", resourceId: "", since: "", until: "" };
 
@@ -13,25 +14,14 @@ function queryOf(filters) {
 export function AuditPage() {
   const [filters, setFilters] = useState(EMPTY);
   const [applied, setApplied] = useState(EMPTY);
-  const [cursors, setCursors] = useState([undefined]);
-  const [page, setPage] = useState({ items: [], hasMore: false, next: null });
-  const [error, setError] = useState(null);
-  const cursor = cursors[cursors.length - 1];
   const set = (name) => (value) => setFilters({ ...filters, [name]: value });
-
-  const load = useCallback(async () => {
-    try {
-      const reply = await request("GET", "/audit-events", { scope: "session", query: { ...queryOf(applied), limit: 25, cursor } });
-      setPage({ items: reply.data, hasMore: reply.meta.pagination.hasMore, next: reply.meta.pagination.nextCursor });
-      setError(null);
-    } catch (exc) {
-      setError(exc);
-    }
-  }, [applied, cursor]);
-  useEffect(() => { load(); }, [load]);
+  const { page, error, restart, pager } = useCursorPages(
+    (cursor) => request("GET", "/audit-events", { scope: "session", query: { ...queryOf(applied), limit: 25, cursor } }),
+    [applied],
+  );
 
   return html`<h1>Audit log</h1>
-    <form class="filters" aria-label="Audit filters" onSubmit=${(event) => { event.preventDefault(); setApplied(filters); setCursors([undefined]); }}>
+    <form class="filters" aria-label="Audit filters" onSubmit=${(event) => { event.preventDefault(); setApplied(filters); restart(); }}>
       <${TextField} label="Action" value=${filters.action} onInput=${set("action")} placeholder="lead.created" />
       <${TextField} label="Actor id" value=${filters.actorId} onInput=${set("actorId")} />
       <${SelectField} label="Resource type" value=${filters.resourceType} onChange=${set("resourceType")}
@@ -40,7 +30,7 @@ export function AuditPage() {
       <${TextField} label="Since" type="datetime-local" value=${filters.since} onInput=${set("since")} />
       <${TextField} label="Until" type="datetime-local" value=${filters.until} onInput=${set("until")} />
       <div class="actions"><button type="submit" class="primary">Apply filters</button>
-        <button type="button" onClick=${() => { setFilters(EMPTY); setApplied(EMPTY); setCursors([undefined]); }}>Clear</button></div>
+        <button type="button" onClick=${() => { setFilters(EMPTY); setApplied(EMPTY); restart(); }}>Clear</button></div>
     </form>
     <${ErrorBanner} error=${error} />
     <div class="table-wrap"><table class="audit">
@@ -53,6 +43,5 @@ export function AuditPage() {
         <td>${event.ip || ""}</td></tr>`)}</tbody>
     </table></div>
     ${page.items.length === 0 && !error ? html`<p class="empty">No events match.</p>` : null}
-    <${Pager} hasPrevious=${cursors.length > 1} hasMore=${page.hasMore}
-      onPrevious=${() => setCursors(cursors.slice(0, -1))} onNext=${() => setCursors([...cursors, page.next])} />`;
+    ${pager}`;
 }

@@ -1,27 +1,13 @@
 // Pieces of Settings → Integrations: the one-time secret panel and the HTML form snippet.
-import { html, useState } from "../ui.js";
+import { html } from "../ui.js";
+import { OneTimeSecret } from "../widgets.js";
 
-// The secret exists only in this component's state: navigating away unmounts it for good.
 export function SecretPanel({ issued, onDone }) {
-  const [copied, setCopied] = useState("");
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(issued.key);
-      setCopied("Copied to the clipboard.");
-    } catch {
-      setCopied("Copying is not allowed here: select the key and copy it by hand.");
-    }
-  }
-  return html`<section class="secret" role="region" aria-labelledby="secret-title">
-    <h2 id="secret-title">The secret of “${issued.name}”</h2>
-    <p class="banner warning" role="alert"><strong>Copy it now: it is shown only once.</strong>${" "}
-      Leadpipe stores only a hash of it; if it is lost, rotate the key to get a new one.</p>
-    <p><code class="secret-value" data-testid="secret-value">${issued.key}</code></p>
-    <button type="button" onClick=${copy}>Copy key</button>
-    <span role="status" aria-live="polite">${copied}</span>
+  return html`<${OneTimeSecret} title=${`The secret of “${issued.name}”`} value=${issued.key} what="key" testId="secret-value"
+    advice="Leadpipe stores only a hash of it; if it is lost, rotate the key to get a new one."
+    doneLabel="I have stored it" onDone=${onDone}>
     ${issued.type === "publishable" ? html`<${Snippet} apiKey=${issued} value=${issued.key} />` : null}
-    <p><button type="button" class="primary" onClick=${onDone}>I have stored it</button></p>
-  </section>`;
+  </${OneTimeSecret}>`;
 }
 
 export function snippetFor(apiKey, value) {

@@ -1,9 +1,10 @@
 // Settings → Integrations: API keys (create, list, rotate, revoke), publishable keys with their
 // allowed origins and form snippet, and the webhook endpoints (webhooks.js) for roles that may.
-import { html, useState, useEffect, useCallback } from "../ui.js";
+import { html, useState } from "../ui.js";
 import { request, ApiError } from "../api.js";
 import { SCOPES, when, toIso } from "../format.js";
-import { TextField, SelectField, ErrorBanner, Notice, ConfirmButton, Pager } from "../widgets.js";
+import { TextField, SelectField, ErrorBanner, Notice, ConfirmButton } from "../widgets.js";
+import { useCursorPages } from "../paging.js";
 import { SecretPanel, Snippet } from "./key-parts.js";
 import { WebhooksSection } from "./webhooks.js";
 import { mayOpen } from "../session.js";
@@ -77,25 +78,14 @@ function CreateKey({ onIssued }) {
 }
 
 export function KeysPage() {
-  const [keys, setKeys] = useState([]);
-  const [pagination, setPagination] = useState({ hasMore: false, next: null });
-  const [cursors, setCursors] = useState([undefined]);
   const [issued, setIssued] = useState(null);
-  const [error, setError] = useState(null);
   const [notice, setNotice] = useState("");
   const [snippetFor, setSnippetFor] = useState(null);
-  const cursor = cursors[cursors.length - 1];
-
-  const load = useCallback(async () => {
-    try {
-      const reply = await request("GET", "/api-keys", { ...SESSION, query: { limit: 20, cursor } });
-      setKeys(reply.data);
-      setPagination({ hasMore: reply.meta.pagination.hasMore, next: reply.meta.pagination.nextCursor });
-    } catch (exc) {
-      setError(exc);
-    }
-  }, [cursor]);
-  useEffect(() => { load(); }, [load]);
+  const { page, error, setError, load, pager } = useCursorPages(
+    (cursor) => request("GET", "/api-keys", { ...SESSION, query: { limit: 20, cursor } }),
+    [],
+  );
+  const keys = page.items;
 
   async function act(method, key, path, message) {
     setError(null);
@@ -133,8 +123,7 @@ export function KeysPage() {
           </td></tr>`)}</tbody>
       </table></div>
       ${keys.filter((key) => key.id === snippetFor).map((key) => html`<${Snippet} key=${key.id} apiKey=${key} />`)}
-      <${Pager} hasPrevious=${cursors.length > 1} hasMore=${pagination.hasMore}
-        onPrevious=${() => setCursors(cursors.slice(0, -1))} onNext=${() => setCursors([...cursors, pagination.next])} />
+      ${pager}
     </section>
     ${mayOpen("webhooks") ? html`<${WebhooksSection} />` : null}`;
 }

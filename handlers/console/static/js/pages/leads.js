@@ -1,10 +1,11 @@
 // Leads: search, filters, sort, cursor paging, live refresh and CSV export of the current filters.
 // The filters live in the URL hash (#/leads?status=new...), so they survive a return to sign-in.
-import { html, useState, useEffect, useCallback } from "../ui.js";
+import { html, useState, useEffect } from "../ui.js";
 import { request, listAll, queryString } from "../api.js";
 import { subscribeLeadChanges } from "../live.js";
 import { STATUSES, SOURCES, when, fullName, userName, toIso } from "../format.js";
-import { TextField, SelectField, ErrorBanner, Pager } from "../widgets.js";
+import { TextField, SelectField, ErrorBanner } from "../widgets.js";
+import { useCursorPages } from "../paging.js";
 import { parseRoute } from "../router.js";
 
 const FILTERS = ["q", "status", "source", "assignedTo", "tag", "scoreMin", "scoreMax", "createdAfter", "createdBefore", "sort"];
@@ -32,39 +33,27 @@ export function apiFilters(filters) {
 export function LeadsPage() {
   const [filters, setFilters] = useState(initialFilters);
   const [applied, setApplied] = useState(filters);
-  const [page, setPage] = useState({ items: [], hasMore: false, next: null });
-  const [cursors, setCursors] = useState([undefined]); // the cursor of each page seen so far
   const [users, setUsers] = useState([]);
-  const [error, setError] = useState(null);
   const [liveNote, setLiveNote] = useState("");
-  const cursor = cursors[cursors.length - 1];
+  const { page, error, setError, load, onFirstPage, restart, pager } = useCursorPages(
+    (cursor) => request("GET", "/leads", { query: { ...apiFilters(applied), sort: applied.sort || undefined, limit: PAGE_SIZE, cursor } }),
+    [applied],
+  );
 
-  const load = useCallback(async () => {
-    try {
-      const query = { ...apiFilters(applied), sort: applied.sort || undefined, limit: PAGE_SIZE, cursor };
-      const reply = await request("GET", "/leads", { query });
-      setPage({ items: reply.data, hasMore: reply.meta.pagination.hasMore, next: reply.meta.pagination.nextCursor });
-      setError(null);
-    } catch (exc) {
-      setError(exc);
-    }
-  }, [applied, cursor]);
-
-  useEffect(() => { load(); }, [load]);
   useEffect(() => { listAll("/users").then((all) => setUsers(all.items)).catch(() => setUsers([])); }, []);
   useEffect(() => subscribeLeadChanges(() => {
-    if (cursors.length === 1) {
+    if (onFirstPage) {
       load();
       setLiveNote(`List updated at ${new Date().toLocaleTimeString()}`);
     } else {
       setLiveNote("Leads changed since this page was loaded: go back to the first page to see them.");
     }
-  }), [load, cursors.length]);
+  }), [load, onFirstPage]);
 
   function apply(event) {
     event.preventDefault();
     setApplied({ ...filters });
-    setCursors([undefined]);
+    restart();
     const kept = Object.fromEntries(Object.entries(filters).filter(([, value]) => value));
     history.replaceState(null, "", `#/leads${queryString(kept)}`);
   }
@@ -73,7 +62,7 @@ export function LeadsPage() {
     const empty = Object.fromEntries(FILTERS.map((name) => [name, ""]));
     setFilters(empty);
     setApplied(empty);
-    setCursors([undefined]);
+    restart();
     history.replaceState(null, "", "#/leads");
   }
 
@@ -139,7 +128,5 @@ export function LeadsPage() {
       </table>
       ${page.items.length === 0 && !error ? html`<p class="empty">No leads match.</p>` : null}
     </div>
-    <${Pager} hasPrevious=${cursors.length > 1} hasMore=${page.hasMore}
-      onPrevious=${() => setCursors(cursors.slice(0, -1))}
-      onNext=${() => setCursors([...cursors, page.next])} />`;
+    ${pager}`;
 }

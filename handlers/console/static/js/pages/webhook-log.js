@@ -1,10 +1,11 @@
 // One endpoint's delivery log: deliveries newest first (filter by status, cursor paging), each
 // with every attempt (time, status code, duration, error, the first 1 KB of the response, next
 // attempt), and replay: the selected deliveries' events, or every subscribed event since a time.
-import { html, useState, useEffect, useCallback } from "../ui.js";
+import { html, useState } from "../ui.js";
 import { request } from "../api.js";
 import { when, toIso } from "../format.js";
-import { ErrorBanner, Notice, Pager, uid } from "../widgets.js";
+import { ErrorBanner, Notice, uid } from "../widgets.js";
+import { useCursorPages } from "../paging.js";
 
 const SESSION = { scope: "session" };
 
@@ -39,27 +40,16 @@ function Delivery({ delivery, selected, onSelect }) {
 
 export function DeliveryLog({ endpoint }) {
   const [status, setStatus] = useState("");
-  const [cursors, setCursors] = useState([undefined]);
-  const [page, setPage] = useState({ items: [], hasMore: false, next: null, loaded: false });
   const [selected, setSelected] = useState([]);
   const [since, setSince] = useState("");
-  const [error, setError] = useState(null);
   const [notice, setNotice] = useState("");
   const [statusId] = useState(() => uid("log-status"));
   const [sinceId] = useState(() => uid("log-since"));
-  const cursor = cursors[cursors.length - 1];
   const base = `/webhook-endpoints/${encodeURIComponent(endpoint.id)}`;
-
-  const load = useCallback(async () => {
-    try {
-      const reply = await request("GET", `${base}/deliveries`, { ...SESSION, query: { status, limit: 20, cursor } });
-      setPage({ items: reply.data, hasMore: reply.meta.pagination.hasMore, next: reply.meta.pagination.nextCursor, loaded: true });
-      setError(null);
-    } catch (exc) {
-      setError(exc);
-    }
-  }, [base, status, cursor]);
-  useEffect(() => { load(); }, [load]);
+  const { page, error, setError, load, restart, pager } = useCursorPages(
+    (cursor) => request("GET", `${base}/deliveries`, { ...SESSION, query: { status, limit: 20, cursor } }),
+    [base, status],
+  );
 
   async function replay(body, what) {
     setError(null);
@@ -81,11 +71,11 @@ export function DeliveryLog({ endpoint }) {
     <${Notice} text=${notice} />
     <div class="actions">
       <label for=${statusId}>Delivery status</label>
-      <select id=${statusId} value=${status} onChange=${(event) => { setStatus(event.currentTarget.value); setCursors([undefined]); }}>
+      <select id=${statusId} value=${status} onChange=${(event) => { setStatus(event.currentTarget.value); restart(); }}>
         <option value="">All</option><option value="pending">Pending</option>
         <option value="succeeded">Succeeded</option><option value="failed">Failed</option>
       </select>
-      <button type="button" onClick=${load}>Refresh log</button>
+      <button type="button" onClick=${() => load()}>Refresh log</button>
     </div>
     <div class="actions">
       <button type="button" disabled=${!selected.length}
@@ -97,7 +87,6 @@ export function DeliveryLog({ endpoint }) {
     ${page.loaded && !page.items.length ? html`<p class="empty">No deliveries${status ? ` with status ${status}` : ""}.</p>` : null}
     <ol class="deliveries">${page.items.map((delivery) => html`<${Delivery} key=${delivery.id} delivery=${delivery}
       selected=${selected.includes(delivery.eventId)} onSelect=${select(delivery.eventId)} />`)}</ol>
-    <${Pager} hasPrevious=${cursors.length > 1} hasMore=${page.hasMore}
-      onPrevious=${() => setCursors(cursors.slice(0, -1))} onNext=${() => setCursors([...cursors, page.next])} />
+    ${pager}
   </section>`;
 }

@@ -1,10 +1,11 @@
 // Settings → Integrations → Webhook endpoints: list, create, the signing secret shown once,
 // rotate it, enable/disable, delete, and per endpoint its delivery log (webhook-log.js).
 // Always the signed-in session (owners and admins hold admin:webhooks); the API decides.
-import { html, useState, useEffect, useCallback } from "../ui.js";
+import { html, useState } from "../ui.js";
 import { request, ApiError } from "../api.js";
 import { when } from "../format.js";
-import { TextField, ErrorBanner, Notice, ConfirmButton, Pager } from "../widgets.js";
+import { TextField, ErrorBanner, Notice, ConfirmButton, OneTimeSecret } from "../widgets.js";
+import { useCursorPages } from "../paging.js";
 import { DeliveryLog } from "./webhook-log.js";
 
 const SESSION = { scope: "session" };
@@ -12,26 +13,10 @@ export const EVENT_TYPES = ["lead.created", "lead.updated", "lead.deleted", "lea
 const FIELDS = ["email", "firstName", "lastName", "phone", "company", "title", "industry", "message", "source", "status", "score", "assignedTo", "customFields", "tags"];
 const EMPTY = { url: "", events: ["*"], fields: [], description: "" };
 
-// The secret exists only in this component's state: navigating away unmounts it for good.
 function WebhookSecret({ issued, onDone }) {
-  const [copied, setCopied] = useState("");
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(issued.secret);
-      setCopied("Copied to the clipboard.");
-    } catch {
-      setCopied("Copying is not allowed here: select the secret and copy it by hand.");
-    }
-  }
-  return html`<section class="secret" role="region" aria-labelledby="webhook-secret-title">
-    <h3 id="webhook-secret-title">The signing secret of ${issued.url}</h3>
-    <p class="banner warning" role="alert"><strong>Copy it now: it is shown only once.</strong>${" "}
-      Your receiver verifies every delivery with it (Standard Webhooks); if it is lost, rotate it.</p>
-    <p><code class="secret-value" data-testid="webhook-secret-value">${issued.secret}</code></p>
-    <button type="button" onClick=${copy}>Copy secret</button>
-    <span role="status" aria-live="polite">${copied}</span>
-    <p><button type="button" class="primary" onClick=${onDone}>I have stored the secret</button></p>
-  </section>`;
+  return html`<${OneTimeSecret} title=${`The signing secret of ${issued.url}`} value=${issued.secret} what="secret"
+    testId="webhook-secret-value" heading="h3" doneLabel="I have stored the secret" onDone=${onDone}
+    advice="Your receiver verifies every delivery with it (Standard Webhooks); if it is lost, rotate it." />`;
 }
 
 function bodyOf(form) {
@@ -124,24 +109,13 @@ function Endpoint({ endpoint, onAct }) {
 }
 
 export function WebhooksSection() {
-  const [endpoints, setEndpoints] = useState([]);
-  const [pagination, setPagination] = useState({ hasMore: false, next: null });
-  const [cursors, setCursors] = useState([undefined]);
   const [issued, setIssued] = useState(null);
-  const [error, setError] = useState(null);
   const [notice, setNotice] = useState("");
-  const cursor = cursors[cursors.length - 1];
-
-  const load = useCallback(async () => {
-    try {
-      const reply = await request("GET", "/webhook-endpoints", { ...SESSION, query: { limit: 20, cursor } });
-      setEndpoints(reply.data);
-      setPagination({ hasMore: reply.meta.pagination.hasMore, next: reply.meta.pagination.nextCursor });
-    } catch (exc) {
-      setError(exc);
-    }
-  }, [cursor]);
-  useEffect(() => { load(); }, [load]);
+  const { page, error, setError, load, pager } = useCursorPages(
+    (cursor) => request("GET", "/webhook-endpoints", { ...SESSION, query: { limit: 20, cursor } }),
+    [],
+  );
+  const endpoints = page.items;
 
   const actOn = (endpoint) => async (method, path, message, body) => {
     setError(null);
@@ -163,10 +137,9 @@ export function WebhooksSection() {
     <${Notice} text=${notice} />
     ${issued ? html`<${WebhookSecret} issued=${issued} onDone=${() => setIssued(null)} />` : null}
     <${CreateEndpoint} onIssued=${(data) => { setIssued(data); setNotice("Endpoint added."); load(); }} />
-    ${endpoints.length ? null : html`<p class="empty">No webhook endpoints yet.</p>`}
+    ${page.loaded && !endpoints.length ? html`<p class="empty">No webhook endpoints yet.</p>` : null}
     ${endpoints.map((endpoint) => html`<${Endpoint} key=${endpoint.id} endpoint=${endpoint} onAct=${actOn(endpoint)} />`)}
-    <${Pager} hasPrevious=${cursors.length > 1} hasMore=${pagination.hasMore}
-      onPrevious=${() => setCursors(cursors.slice(0, -1))} onNext=${() => setCursors([...cursors, pagination.next])} />
+    ${pager}
   </section>`;
 }
 
