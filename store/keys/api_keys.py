@@ -31,7 +31,7 @@ from store.errors import (
 )
 from store.ids import new_id, random_token
 from store.models import ApiKey, Tenant, User, utcnow
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 
 SECRET, PUBLISHABLE = "secret", "publishable"
 KEY_PATTERN = re.compile(r"^lp_(live|sandbox)_(sk|pk)_[A-Za-z0-9]{32}$")
@@ -292,14 +292,10 @@ def list_keys(caller: Principal, *, limit: int, cursor: str | None, codec: Curso
     """Newest first, keyset-paginated on (created_at, id)."""
     return keyset_page(
         ApiKey.select().where(_visible(caller)),
-        codec=codec,
-        kind="api_keys",
-        filters={"env": caller.environment},
-        key=ApiKey.created_at,
-        tiebreak=ApiKey.id,
-        descending=True,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(ApiKey.created_at, ApiKey.id, descending=True),
+        "api_keys",
+        {"env": caller.environment},
     )
 
 

@@ -16,7 +16,7 @@ from store.access.principals import Principal
 from store.db import reading
 from store.leads.lifecycle import find_lead
 from store.models import Lead, LeadEvent, LeadTag
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 
 SORT_COLUMNS: dict[str, peewee.Field] = {
     "createdAt": Lead.created_at,
@@ -102,21 +102,15 @@ def list_leads(
     cursor: str | None,
     codec: CursorCodec,
 ) -> PageResult[Lead]:
-    descending = sort.startswith("-")
     sort_key = sort.lstrip("-")
-    column = SORT_COLUMNS[sort_key]
     return keyset_page(
         Lead.select().where(matching(caller, filters)),
-        codec=codec,
-        kind="leads",
-        filters={"env": caller.environment, "sort": sort, **asdict(filters)},
-        key=column,
-        tiebreak=Lead.id,
-        descending=descending,
-        limit=limit,
-        cursor=cursor,
-        dump=_position,
-        restore=lambda value: _restore(sort_key, value),
+        PageRequest(limit, cursor, codec),
+        Keyset(
+            SORT_COLUMNS[sort_key], Lead.id, sort.startswith("-"), _position, lambda v: _restore(sort_key, v)
+        ),
+        "leads",
+        {"env": caller.environment, "sort": sort, **asdict(filters)},
     )
 
 
@@ -129,12 +123,8 @@ def list_history(
     query = LeadEvent.select().where((LeadEvent.tenant_id == lead.tenant_id) & (LeadEvent.lead_id == lead.id))
     return keyset_page(
         query,
-        codec=codec,
-        kind="lead_history",
-        filters={"lead": lead.id},
-        key=LeadEvent.occurred_at,
-        tiebreak=LeadEvent.id,
-        descending=False,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(LeadEvent.occurred_at, LeadEvent.id),
+        "lead_history",
+        {"lead": lead.id},
     )
