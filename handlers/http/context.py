@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.types import Scope
 
@@ -29,6 +30,9 @@ class AppState:
 
 request_id_var: ContextVar[str] = ContextVar("leadpipe_request_id", default="-")
 app_state_var: ContextVar[AppState] = ContextVar("leadpipe_app_state")
+# The token_info of a key checked only on a hint (`handlers.http.security`), set in the request's
+# task so that an error answer (outside routing, which copies the ASGI scope) can still find it.
+hinted_credential_var: ContextVar[dict[str, Any] | None] = ContextVar("leadpipe_hinted", default=None)
 
 
 def request_id() -> str:

@@ -18,7 +18,7 @@ import anyio
 from connexion.security import NO_VALUE, BearerSecurityHandler
 
 from handlers.http import scopes
-from handlers.http.context import app_state, request_id
+from handlers.http.context import app_state, hinted_credential_var, request_id
 from handlers.http.identity import session_codec
 from handlers.http.rate_limit import note_principal
 from store.access.principals import CAPTURE_SCOPE, Principal
@@ -98,6 +98,7 @@ async def _authorize(
     token_info = {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}
     if unconfirmed is not None:
         token_info[_UNCONFIRMED] = (unconfirmed, required)
+        hinted_credential_var.set(token_info)  # for `stopped_credential`, if no handler runs
     return token_info
 
 
@@ -164,6 +165,22 @@ def principal_of(token_info: dict[str, Any]) -> Principal:
         _permit(fresh, required)
         token_info.update(principal=stamped, sub=stamped.actor_id, scopes=sorted(stamped.scopes))
     return stamped
+
+
+def stopped_credential() -> Unauthenticated | None:
+    """For an error answer (in its worker thread): a key checked only on a hint that the database
+    no longer accepts, so the answer is the 401 it would have been without the hint (not the
+    422 of a bad body or the 429 of a tenant over budget). None when there is nothing to say."""
+    token_info = hinted_credential_var.get()
+    if token_info is None or _UNCONFIRMED not in token_info:
+        return None
+    try:
+        principal_of(token_info)
+    except Unauthenticated as exc:
+        return exc
+    except PermissionDenied:
+        return None  # still a valid key, now short of a scope: the original answer stands
+    return None
 
 
 async def principal_of_async(token_info: dict[str, Any]) -> Principal:
