@@ -76,36 +76,65 @@ def _iso(value: Any) -> Any:
     return value.isoformat()
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """What a client asks of a list: how many rows, from which cursor, and the codec that reads it."""
+
+    limit: int
+    cursor: str | None
+    codec: CursorCodec
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """The order a list is paged on: ``(key, tiebreak)``, and how the key's value travels in a
+    cursor (``dump``/``restore``: JSON and back, a datetime by default)."""
+
+    key: peewee.Field
+    tiebreak: peewee.Field
+    descending: bool = False
+    dump: Callable[[Any], Any] = _iso
+    restore: Callable[[Any], Any] = dt.datetime.fromisoformat
+
+    def position(self, page: PageRequest, fingerprint: str) -> tuple[Any, Any] | None:
+        """The last row served, from the page's cursor (None: the first page)."""
+        if page.cursor is None:
+            return None
+        value, row_id = page.codec.decode(page.cursor, fingerprint)
+        return self.restore(value), row_id
+
+    def ordered(self, query: peewee.ModelSelect[Any], position: tuple[Any, Any] | None, fetch: Any) -> Any:
+        """``query`` after ``position``, in this order, ``fetch`` rows at most."""
+        if position is not None:
+            pair = peewee.Tuple(self.key, self.tiebreak)
+            query = query.where(pair < position if self.descending else pair > position)
+        key, tiebreak = self.key, self.tiebreak
+        order = (key.desc(), tiebreak.desc()) if self.descending else (key.asc(), tiebreak.asc())
+        return query.order_by(*order).limit(fetch)
+
+    def page(self, rows: list[T], page: PageRequest, fingerprint: str) -> PageResult[T]:
+        """The ``limit + 1`` rows fetched, as a page and the cursor of the next one."""
+        key, tiebreak = self.key.name, self.tiebreak.name
+        return page.codec.page(
+            rows, page.limit, fingerprint, lambda row: [self.dump(getattr(row, key)), getattr(row, tiebreak)]
+        )
+
+
 def keyset_page(
     query: peewee.ModelSelect[Any],
-    *,
-    codec: CursorCodec,
+    page: PageRequest,
+    keyset: Keyset,
     kind: str,
     filters: dict[str, Any],
-    key: peewee.Field,
-    tiebreak: peewee.Field,
-    descending: bool,
-    limit: int,
-    cursor: str | None,
-    dump: Callable[[Any], Any] = _iso,
-    restore: Callable[[Any], Any] = dt.datetime.fromisoformat,
+    *,
     objects: bool = False,
 ) -> PageResult[Any]:
-    """The one keyset page every list serves: ordered on ``(key, tiebreak)``, one row more than
-    ``limit`` fetched to know whether a next page exists, the cursor bound to ``kind`` + ``filters``.
+    """The one keyset page every list serves: ordered on the keyset, one row more than the limit
+    fetched to know whether a next page exists, the cursor bound to ``kind`` + ``filters``.
 
-    ``dump``/``restore`` turn the key's value into JSON and back (a datetime by default);
     ``objects`` is for joined selects whose extra columns should land on the row object.
     """
-    fingerprint = codec.fingerprint(kind, filters)
-    if cursor is not None:
-        value, row_id = codec.decode(cursor, fingerprint)
-        position = (restore(value), row_id)
-        pair = peewee.Tuple(key, tiebreak)
-        query = query.where(pair < position if descending else pair > position)
-    order = (key.desc(), tiebreak.desc()) if descending else (key.asc(), tiebreak.asc())
-    query = query.order_by(*order).limit(limit + 1)
+    fingerprint = page.codec.fingerprint(kind, filters)
+    query = keyset.ordered(query, keyset.position(page, fingerprint), page.limit + 1)
     rows = list(query.objects() if objects else query)
-    return codec.page(
-        rows, limit, fingerprint, lambda row: [dump(getattr(row, key.name)), getattr(row, tiebreak.name)]
-    )
+    return keyset.page(rows, page, fingerprint)

@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect
 
 from handlers.http import envelope, names, uploads
 from handlers.http.body_limit import RouteLimit
-from handlers.http.security import principal_of
+from handlers.http.security import principal_of, principal_of_async
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
 from store.errors import BadRequest
 from store.events import objects
@@ -79,7 +79,7 @@ def present(record: LeadImport) -> dict[str, Any]:
 async def import_leads(
     token_info: dict[str, Any], on_duplicate: str = lead_import.DEFAULT_ON_DUPLICATE
 ) -> Any:
-    caller = principal_of(token_info)
+    caller = await principal_of_async(token_info)
     chunks = request.stream()  # Starlette's body stream; advanced on the event loop
     uploaded = uploads.uploaded_file(request.scope)  # a multipart form's file part, spooled
     if uploaded is not None or request.mimetype == "text/csv":

@@ -56,7 +56,7 @@ def list_leads(
 
 
 def get_lead(lead_id: str, token_info: dict[str, Any]) -> Any:
-    return with_etag(envelope.ok(presenters.lead(leads.get_lead(principal_of(token_info), lead_id))))
+    return with_etag(envelope.ok(presenters.lead(lead_queries.read_lead(principal_of(token_info), lead_id))))
 
 
 def update_lead(lead_id: str, body: dict[str, Any], token_info: dict[str, Any]) -> Any:

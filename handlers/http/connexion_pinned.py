@@ -9,9 +9,11 @@ validator compiles a new jsonschema validator each time it is used. Profiling Le
 bench/RESULTS.md). These subclasses build the same objects once, lazily on an operation's first
 request, and reuse them: none of them holds per-request state (the request, scope and operation
 are read from Connexion's context variables at call time, exactly as before), so behaviour is
-unchanged.
+unchanged. Parameter names become argument names through a memo of Connexion's own function
+(`CachedNamesParameterDecorator`).
 
 They rely on Connexion internals (`AsyncOperation.fn`, `RequestValidationOperation.__call__`,
+`BaseParameterDecorator.sanitize_fn`,
 the body validators' ``_validator`` property, ``AsyncApp._middleware_app.api_cls``), read in
 Connexion `WRITTEN_FOR`; pyproject pins ``<3.4``, and tests/handlers/http/test_connexion_pinned.py
 fails as soon as the installed Connexion is another version, so whoever upgrades re-reads the
@@ -31,6 +33,7 @@ from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive as context_receive
 from connexion.context import scope as context_scope
 from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import AsyncParameterDecorator, pythonic, sanitized
 from connexion.exceptions import UnsupportedMediaTypeProblem
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
@@ -52,12 +55,38 @@ def installed_version() -> str:
     return importlib.metadata.version("connexion")
 
 
+# Parameter names to handler argument names (camelCase to snake_case by inflection's regexes, then
+# sanitized): Connexion recomputes them for every parameter of every request, ~5 % of a list's CPU
+# (bench.profile). The answer depends on the name alone, and strict validation has refused any
+# name the spec does not declare by then; bounded all the same.
+_SANITIZERS: dict[Callable[[str], str], Callable[[str], str]] = {
+    fn: functools.lru_cache(maxsize=4096)(fn) for fn in (pythonic, sanitized)
+}
+
+
+class CachedNamesParameterDecorator(AsyncParameterDecorator):
+    """`AsyncParameterDecorator` whose name sanitizer remembers its answers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        given: Callable[[str], str] = getattr(self, "sanitize_fn")  # noqa: B009 (untyped upstream)
+        self.sanitize_fn = _SANITIZERS.get(given, given)
+
+
+class CachedNamesStarletteDecorator(StarletteDecorator):
+    @property
+    def _parameter_decorator_cls(self) -> type[AsyncParameterDecorator]:
+        return CachedNamesParameterDecorator
+
+
 class CachedAsyncOperation(AsyncOperation):
     """`AsyncOperation` whose decorated handler is built once, not on every request."""
 
     @functools.cached_property
     def fn(self) -> Callable[..., Any]:
-        decorator = StarletteDecorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
+        decorator = CachedNamesStarletteDecorator(
+            pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        )
         decorated = decorator.decorate(self._fn)
         framework = decorator.framework
         parsers: list[Any] = []  # the URI parser needs the operation context: built on first use

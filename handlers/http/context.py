@@ -7,10 +7,12 @@ variables into the worker thread that runs a sync handler, so they are visible t
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.types import Scope
 
+from handlers.http.credentials import KnownKeys
 from handlers.http.limiter import Limiter
 from handlers.settings import Settings
 from store.pagination import CursorCodec
@@ -22,10 +24,15 @@ class AppState:
     cursors: CursorCodec
     # Rate-limit counters; the tenant endpoint reads them, the middleware counts into them.
     limiter: Limiter | None = None
+    # Principals of keys seen before: a hint for the security check (`handlers.http.credentials`).
+    known_keys: KnownKeys = field(default_factory=KnownKeys)
 
 
 request_id_var: ContextVar[str] = ContextVar("leadpipe_request_id", default="-")
 app_state_var: ContextVar[AppState] = ContextVar("leadpipe_app_state")
+# The token_info of a key checked only on a hint (`handlers.http.security`), set in the request's
+# task so that an error answer (outside routing, which copies the ASGI scope) can still find it.
+hinted_credential_var: ContextVar[dict[str, Any] | None] = ContextVar("leadpipe_hinted", default=None)
 
 
 def request_id() -> str:

@@ -21,6 +21,7 @@ from handlers.http import envelope
 from handlers.http.context import request_id
 from handlers.http.metrics import metrics
 from handlers.http.names import field_path_to_camel
+from handlers.http.security import stopped_credential
 from store import errors as domain
 from store.errors import RateLimited, StoreError
 
@@ -106,6 +107,7 @@ def status_of(exc: StoreError) -> int:
 
 def store_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, StoreError)
+    exc = stopped_credential() or exc
     status = status_of(exc)
     # Store rules name snake_case columns; the request validators already use the client's names.
     name = (lambda field: field) if getattr(exc, "client_names", False) else field_path_to_camel
@@ -122,6 +124,9 @@ def store_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse
 
 def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, ProblemException)
+    stopped = stopped_credential()
+    if stopped is not None:
+        return store_error(_request, stopped)
     status = exc.status or 500
     if status >= 500:
         log.error("request %s failed: %r", request_id(), exc)

@@ -28,11 +28,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MovingWindowSupport, storage_from_string
+from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from handlers.http.windows import MemoryWindows
 
 log = logging.getLogger("leadpipe.ratelimit")
 # After a store failure, requests go through uncounted for this many seconds before retrying it.
@@ -107,9 +110,15 @@ class Limiter:
         self.url = url
         self.remote = not url.startswith("memory://")
         self.namespace = namespace
-        self._storage = storage_from_string(url, **options)
-        assert isinstance(self._storage, MovingWindowSupport)
-        self._strategy = MovingWindowRateLimiter(self._storage)
+        # In memory, our own windows: `limits`' memory storage starts a timer thread per hit.
+        self._storage: Any
+        self._strategy: MemoryWindows | MovingWindowRateLimiter
+        if self.remote:
+            self._storage = storage_from_string(url, **options)
+            assert isinstance(self._storage, Storage) and isinstance(self._storage, MovingWindowSupport)
+            self._strategy = MovingWindowRateLimiter(self._storage)
+        else:  # our own windows: `limits`' memory storage starts a timer thread per hit
+            self._storage = self._strategy = MemoryWindows()
         self._down_until = 0.0
 
     def _key(self, identifiers: tuple[str, ...]) -> tuple[str, ...]:

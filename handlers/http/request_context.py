@@ -12,7 +12,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handlers.http.context import AppState, app_state_var, header, request_id_var
+from handlers.http.context import AppState, app_state_var, header, hinted_credential_var, request_id_var
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -30,6 +30,7 @@ class RequestContext:
         rid = offered if offered and SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex
         rid_token = request_id_var.set(rid)
         state_token = app_state_var.set(self.state)
+        hint_token = hinted_credential_var.set(None)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -42,3 +43,4 @@ class RequestContext:
         finally:
             request_id_var.reset(rid_token)
             app_state_var.reset(state_token)
+            hinted_credential_var.reset(hint_token)

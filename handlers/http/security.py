@@ -1,6 +1,9 @@
 """Security functions named by the spec's ``x-apikeyInfoFunc`` / ``x-bearerInfoFunc``.
 
-Connexion calls them on the event loop, so the database lookup runs in a worker thread.
+Connexion calls them on the event loop, so a database lookup runs in a worker thread. A key
+seen before is checked on the loop against its last principal (`handlers.http.credentials`) and
+resolved from the database in the handler's own thread instead (`principal_of`): one thread hop
+per request, and revocation is as immediate as a lookup here would make it.
 Connexion checks scopes itself only for OAuth2; for our schemes each operation lists the scopes
 it needs in its ``x-scopes`` extension (`handlers.http.scopes`) and we check them here. The
 tenant comes from the credential alone: an ``X-Tenant-ID`` header is never read.
@@ -15,7 +18,7 @@ import anyio
 from connexion.security import NO_VALUE, BearerSecurityHandler
 
 from handlers.http import scopes
-from handlers.http.context import request_id
+from handlers.http.context import app_state, hinted_credential_var, request_id
 from handlers.http.identity import session_codec
 from handlers.http.rate_limit import note_principal
 from store.access.principals import CAPTURE_SCOPE, Principal
@@ -25,6 +28,8 @@ from store.users import accounts as users
 from store.users import sessions
 
 ON_BEHALF_OF = "x-on-behalf-of"
+# token_info entry of a key checked on a hint: (its digest, the scopes the operation needs).
+_UNCONFIRMED = "leadpipe.unconfirmed"
 
 
 def _client(request: Any) -> tuple[str | None, str | None]:
@@ -55,37 +60,71 @@ def _one_credential(request: Any) -> None:
         raise Unauthenticated("Send one credential: X-API-Key or Authorization, not two different ones")
 
 
-async def _authorize(principal: Principal, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
-    _one_credential(request)
-    # The operation's x-scopes, plus any still listed on its security requirement; none
-    # declared at all fails closed.
+def _required(required_scopes: list[str] | None, request: Any) -> list[str]:
+    """The operation's x-scopes, plus any still listed on its security requirement; none
+    declared at all fails closed."""
     declared = scopes.required_for(request)
     if declared is None:
         raise PermissionDenied("This operation declares no scopes (x-scopes)")
-    required = sorted({*declared, *(required_scopes or [])})
-    # A recognised caller refused below still counts against (and is told) its rate limit.
-    note_principal(request, principal)
+    return sorted({*declared, *(required_scopes or [])})
+
+
+def _permit(principal: Principal, required: list[str]) -> None:
     if CAPTURE_SCOPE in principal.scopes and CAPTURE_SCOPE not in required:
         # A publishable key sits in web pages: it captures leads and nothing else, not even
         # operations that any credential may call.
         raise PermissionDenied("A publishable key can only capture leads")
+    if not principal.has_scopes(required):
+        raise PermissionDenied(f"This operation needs scope(s): {', '.join(required)}")
+
+
+async def _authorize(
+    principal: Principal, required_scopes: list[str] | None, request: Any, unconfirmed: str | None = None
+) -> dict[str, Any]:
+    """``unconfirmed``: the digest of a key whose principal came from `KnownKeys`, to be
+    resolved again in the handler's thread (`principal_of`)."""
+    _one_credential(request)
+    required = _required(required_scopes, request)
+    # A recognised caller refused below still counts against (and is told) its rate limit.
+    note_principal(request, principal)
     # An API key acts as its creator; X-On-Behalf-Of makes it act as another active user,
     # which only narrows its power: the scopes are checked after, against the narrowed ones.
     on_behalf_of = request.headers.get(ON_BEHALF_OF) if request is not None else None
     if on_behalf_of is not None:
         principal = await anyio.to_thread.run_sync(users.acting_as, principal, on_behalf_of.strip())
-    if not principal.has_scopes(required):
-        raise PermissionDenied(f"This operation needs scope(s): {', '.join(required)}")
+    _permit(principal, required)
     ip, user_agent = _client(request)
     principal = dataclasses.replace(principal, request_id=request_id(), ip=ip, user_agent=user_agent)
-    return {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}
+    token_info = {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}
+    if unconfirmed is not None:
+        token_info[_UNCONFIRMED] = (unconfirmed, required)
+        hinted_credential_var.set(token_info)  # for `stopped_credential`, if no handler runs
+    return token_info
+
+
+async def _key_auth(plaintext: str, required_scopes: list[str] | None, request: Any) -> dict[str, Any]:
+    digest = api_keys.digest_of(plaintext)
+    known = app_state().known_keys
+    hint = known.get(digest)
+    # X-On-Behalf-Of reads a user anyway (a thread hop): resolve the key fresh beside it.
+    if hint is not None and (request is None or ON_BEHALF_OF not in request.headers):
+        try:
+            return await _authorize(hint, required_scopes, request, unconfirmed=digest)
+        except PermissionDenied:
+            pass  # refused on a hint: let the database decide (a revoked key is 401, not 403)
+    try:
+        principal: Principal = await anyio.to_thread.run_sync(api_keys.authenticate_digest, digest)
+    except Unauthenticated:
+        known.forget(digest)
+        raise
+    known.remember(digest, principal)
+    return await _authorize(principal, required_scopes, request)
 
 
 async def api_key_auth(
     apikey: str, required_scopes: list[str] | None = None, request: Any = None
 ) -> dict[str, Any]:
-    principal: Principal = await anyio.to_thread.run_sync(api_keys.authenticate, apikey.strip())
-    return await _authorize(principal, required_scopes, request)
+    return await _key_auth(apikey.strip(), required_scopes, request)
 
 
 async def bearer_auth(
@@ -94,27 +133,62 @@ async def bearer_auth(
     """``lp_...`` is an API key; anything else must be a user's session token."""
     token = token.strip()
     if token.startswith("lp_"):
-        principal: Principal = await anyio.to_thread.run_sync(api_keys.authenticate, token)
-    else:
-        principal = await anyio.to_thread.run_sync(sessions.authenticate, token, session_codec())
+        return await _key_auth(token, required_scopes, request)
+    principal = await anyio.to_thread.run_sync(sessions.authenticate, token, session_codec())
     return await _authorize(principal, required_scopes, request)
 
 
-async def publishable_key_auth(
-    apikey: str, required_scopes: list[str] | None = None, request: Any = None
-) -> dict[str, Any]:
-    """The ``publishableKey`` scheme, should an operation ever require it in its ``security``
-    (public capture authenticates in the store instead, see `store.capture.submissions`)."""
-    from store.capture.submissions import publishable_key
-
-    principal, _ = await anyio.to_thread.run_sync(publishable_key, apikey)
-    return {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}
-
-
 def principal_of(token_info: dict[str, Any]) -> Principal:
+    """The request's principal, for a handler (in its thread, before it touches the store).
+
+    A key checked on a hint (`handlers.http.credentials`) is resolved from the database here,
+    once per request: revoked, expired or no longer backed by its creator is 401; a changed
+    power is checked again against the operation's scopes and replaces the hint.
+    """
     principal = token_info["principal"]
     assert isinstance(principal, Principal)
-    return principal
+    pending = token_info.pop(_UNCONFIRMED, None)
+    if pending is None:
+        return principal
+    digest, required = pending
+    known = app_state().known_keys
+    try:
+        fresh = api_keys.authenticate_digest(digest)
+    except Unauthenticated:
+        known.forget(digest)
+        raise
+    stamped = dataclasses.replace(
+        fresh, request_id=principal.request_id, ip=principal.ip, user_agent=principal.user_agent
+    )
+    if stamped != principal:
+        known.remember(digest, fresh)
+        _permit(fresh, required)
+        token_info.update(principal=stamped, sub=stamped.actor_id, scopes=sorted(stamped.scopes))
+    return stamped
+
+
+def stopped_credential() -> Unauthenticated | None:
+    """For an error answer (in its worker thread): a key checked only on a hint that the database
+    no longer accepts, so the answer is the 401 it would have been without the hint (not the
+    422 of a bad body or the 429 of a tenant over budget). None when there is nothing to say."""
+    token_info = hinted_credential_var.get()
+    if token_info is None or _UNCONFIRMED not in token_info:
+        return None
+    try:
+        principal_of(token_info)
+    except Unauthenticated as exc:
+        return exc
+    except PermissionDenied:
+        return None  # still a valid key, now short of a scope: the original answer stands
+    return None
+
+
+async def principal_of_async(token_info: dict[str, Any]) -> Principal:
+    """`principal_of` for an async handler: its database part in a worker thread, off the loop."""
+    if _UNCONFIRMED in token_info:
+        principal: Principal = await anyio.to_thread.run_sync(principal_of, token_info)
+        return principal
+    return principal_of(token_info)
 
 
 class ScopedBearerSecurityHandler(BearerSecurityHandler):

@@ -23,7 +23,7 @@ from store.access.principals import SANDBOX, Principal
 from store.db import reading
 from store.ids import new_id
 from store.models import AuditEvent, utcnow
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 
 REDACTED = "[redacted]"
 ERASED = "[erased]"
@@ -148,12 +148,8 @@ def list_events(
     """Newest first, keyset-paginated on (occurred_at, id); a cursor is bound to its filters."""
     return keyset_page(
         AuditEvent.select().where(_where(caller, filters)),
-        codec=codec,
-        kind="audit_events",
-        filters={"env": caller.environment, **filters.__dict__},
-        key=AuditEvent.occurred_at,
-        tiebreak=AuditEvent.id,
-        descending=True,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(AuditEvent.occurred_at, AuditEvent.id, descending=True),
+        "audit_events",
+        {"env": caller.environment, **filters.__dict__},
     )

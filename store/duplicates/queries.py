@@ -6,7 +6,7 @@ from store.access.principals import Principal
 from store.db import reading
 from store.leads import lifecycle
 from store.models import Lead, LeadDuplicate
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 
 
 @reading
@@ -25,13 +25,9 @@ def list_duplicates(
     )
     return keyset_page(
         query,
-        codec=codec,
-        kind="lead_duplicates",
-        filters={"lead": lead.id},
-        key=Lead.created_at,
-        tiebreak=Lead.id,
-        descending=False,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(Lead.created_at, Lead.id),
+        "lead_duplicates",
+        {"lead": lead.id},
         objects=True,
     )

@@ -13,7 +13,7 @@ from store.db import reading
 from store.errors import NotFound
 from store.events import retention
 from store.events.models import Event
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,10 @@ def list_events(
         query = query.where(Event.created_at >= filters.since)
     return keyset_page(
         query,
-        codec=codec,
-        kind="events",
-        filters={"env": caller.environment, **filters.__dict__},
-        key=Event.created_at,
-        tiebreak=Event.id,
-        descending=False,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(Event.created_at, Event.id),
+        "events",
+        {"env": caller.environment, **filters.__dict__},
     )
 
 

@@ -31,7 +31,8 @@ from store.errors import (
 from store.ids import new_id, random_token
 from store.keys.origins import normalize_origins
 from store.models import ApiKey, Tenant, User, utcnow
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
+from store.prepared import Prepared, param
 
 SECRET, PUBLISHABLE = "secret", "publishable"
 KEY_PATTERN = re.compile(r"^lp_(live|sandbox)_(sk|pk)_[A-Za-z0-9]{32}$")
@@ -67,9 +68,16 @@ def key_status(key: ApiKey, now: dt.datetime | None = None) -> str:
     return "active"
 
 
-def _key_row(condition: peewee.Expression) -> Any:
-    """The key matching, with its tenant's plan and limits and its creator's role and state
-    joined on as extra attributes (hence ``Any``: an `ApiKey` plus those)."""
+def _key_query(shape: str) -> peewee.ModelSelect[Any]:
+    """The key matching a digest (``shape`` "current": its secret; "previous": its secret before a
+    rotation, within the grace period), with its tenant's plan and limits and its creator's role
+    and state joined on as extra attributes (hence ``Any``: an `ApiKey` plus those)."""
+    if shape == "current":
+        condition = ApiKey.key_hash == param("digest")
+    else:
+        condition = (ApiKey.previous_key_hash == param("digest")) & (
+            ApiKey.previous_expires_at > param("now")
+        )
     return (
         ApiKey.select(
             ApiKey,
@@ -86,22 +94,41 @@ def _key_row(condition: peewee.Expression) -> Any:
             on=((User.tenant_id == ApiKey.tenant_id) & (User.id == ApiKey.created_by)),
         )
         .where(condition)
-        .objects()
-        .first()
+        .limit(1)
     )
+
+
+# Every authenticated request runs it: built once (`store.prepared`).
+KEY_LOOKUP = Prepared(_key_query, ("digest", "now"))
+
+
+def _key_row(shape: str, digest: str) -> Any:
+    rows = KEY_LOOKUP.rows(ApiKey, shape, {"digest": digest, "now": utcnow()})
+    return rows[0] if rows else None
+
+
+def digest_of(plaintext: str) -> str:
+    """The lookup digest of a presented key, or `Unauthenticated` if it is not shaped like one."""
+    if not KEY_PATTERN.match(plaintext):
+        raise Unauthenticated("Invalid API key")
+    return hash_key(plaintext)
 
 
 @reading
 def authenticate(plaintext: str) -> Principal:
     """Resolve a presented key (its current secret, or its previous one within the grace period
     of a rotation) to its principal, or raise `Unauthenticated`."""
-    if not KEY_PATTERN.match(plaintext):
-        raise Unauthenticated("Invalid API key")
-    digest = hash_key(plaintext)
-    row = _key_row(ApiKey.key_hash == digest)
+    return authenticate_digest(digest_of(plaintext))
+
+
+@reading
+def authenticate_digest(digest: str) -> Principal:
+    """`authenticate` for a key already reduced to its digest (`digest_of`): the request path
+    hashes once and may confirm the same key again later in the request."""
+    row = _key_row("current", digest)
     stored = row.key_hash if row is not None else None
     if row is None:
-        row = _key_row((ApiKey.previous_key_hash == digest) & (ApiKey.previous_expires_at > utcnow()))
+        row = _key_row("previous", digest)
         stored = row.previous_key_hash if row is not None else None
     # The index lookup already matched; the constant-time compare keeps it that way even if
     # a database collation ever compared loosely.
@@ -292,14 +319,10 @@ def list_keys(caller: Principal, *, limit: int, cursor: str | None, codec: Curso
     """Newest first, keyset-paginated on (created_at, id)."""
     return keyset_page(
         ApiKey.select().where(_visible(caller)),
-        codec=codec,
-        kind="api_keys",
-        filters={"env": caller.environment},
-        key=ApiKey.created_at,
-        tiebreak=ApiKey.id,
-        descending=True,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(ApiKey.created_at, ApiKey.id, descending=True),
+        "api_keys",
+        {"env": caller.environment},
     )
 
 

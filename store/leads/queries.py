@@ -14,9 +14,11 @@ import peewee
 
 from store.access.principals import Principal
 from store.db import reading
+from store.errors import NotFound
 from store.leads.lifecycle import find_lead
 from store.models import Lead, LeadEvent, LeadTag
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
+from store.prepared import Prepared, param
 
 SORT_COLUMNS: dict[str, peewee.Field] = {
     "createdAt": Lead.created_at,
@@ -43,39 +45,59 @@ class LeadFilters:
 FILTER_NAMES = tuple(field.name for field in fields(LeadFilters))
 
 
-def matching(caller: Principal, filters: LeadFilters) -> peewee.Expression:
-    """The WHERE clause of the filtered list; shared by the list and the CSV export."""
-    condition = (Lead.tenant_id == caller.tenant_id) & (Lead.environment == caller.environment)
-    equal = {"status": Lead.status, "source": Lead.source, "assigned_to": Lead.assigned_to}
-    for name, column in equal.items():
-        value = getattr(filters, name)
-        if value is not None:
-            condition &= column == value
-    if filters.tag is not None:
+def _values(caller: Principal, filters: LeadFilters) -> dict[str, Any]:
+    """The list's parameters: the caller's tenant and environment and each filter given, as the
+    WHERE clause compares them (`_condition`)."""
+    values: dict[str, Any] = {"tenant_id": caller.tenant_id, "environment": caller.environment}
+    for name in ("status", "source", "assigned_to", "tag", "score_min", "score_max"):
+        if getattr(filters, name) is not None:
+            values[name] = getattr(filters, name)
+    if filters.q:
+        values["q"] = filters.q.strip()
+    for name in ("created_after", "created_before"):
+        moment = getattr(filters, name)
+        if moment is not None:
+            values[name] = _naive_utc(moment)
+    return values
+
+
+def _condition(values: dict[str, Any]) -> peewee.Expression:
+    """The WHERE clause for `_values` (real values, or `store.prepared.param` markers)."""
+    condition = (Lead.tenant_id == values["tenant_id"]) & (Lead.environment == values["environment"])
+    for name, column in (("status", Lead.status), ("source", Lead.source), ("assigned_to", Lead.assigned_to)):
+        if name in values:
+            condition &= column == values[name]
+    if "tag" in values:
         tagged = LeadTag.select(LeadTag.lead_id).where(
-            (LeadTag.tenant_id == caller.tenant_id)
-            & (LeadTag.environment == caller.environment)
-            & (LeadTag.tag == filters.tag)
+            (LeadTag.tenant_id == values["tenant_id"])
+            & (LeadTag.environment == values["environment"])
+            & (LeadTag.tag == values["tag"])
         )
         condition &= Lead.id.in_(tagged)
-    if filters.q:
+    if "q" in values:
         # contains() escapes LIKE wildcards and is case-insensitive (ILIKE / SQLite LIKE).
-        q = filters.q.strip()
+        q = values["q"]
         condition &= (
             Lead.email.contains(q)
             | Lead.first_name.contains(q)
             | Lead.last_name.contains(q)
             | Lead.company.contains(q)
         )
-    if filters.score_min is not None:
-        condition &= Lead.score >= filters.score_min
-    if filters.score_max is not None:
-        condition &= Lead.score <= filters.score_max
-    if filters.created_after is not None:
-        condition &= Lead.created_at >= _naive_utc(filters.created_after)
-    if filters.created_before is not None:
-        condition &= Lead.created_at < _naive_utc(filters.created_before)
+    # Bound as given (validated integers): the column's converter would choke on a marker.
+    if "score_min" in values:
+        condition &= Lead.score >= peewee.Value(values["score_min"], converter=False)
+    if "score_max" in values:
+        condition &= Lead.score <= peewee.Value(values["score_max"], converter=False)
+    if "created_after" in values:
+        condition &= Lead.created_at >= values["created_after"]
+    if "created_before" in values:
+        condition &= Lead.created_at < values["created_before"]
     return condition
+
+
+def matching(caller: Principal, filters: LeadFilters) -> peewee.Expression:
+    """The WHERE clause of the filtered list; shared by the list and the CSV export."""
+    return _condition(_values(caller, filters))
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
@@ -88,8 +110,27 @@ def _position(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
-def _restore(sort_key: str, value: Any) -> Any:
-    return dt.datetime.fromisoformat(value) if sort_key in ("createdAt", "updatedAt") else value
+def _keyset(sort: str) -> Keyset:
+    sort_key = sort.lstrip("-")
+    restore = dt.datetime.fromisoformat if sort_key in ("createdAt", "updatedAt") else _same
+    return Keyset(SORT_COLUMNS[sort_key], Lead.id, sort.startswith("-"), _position, restore)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _list_query(shape: tuple[tuple[str, ...], str]) -> peewee.ModelSelect[Any]:
+    names, sort = shape
+    markers = {name: param(name) for name in names}
+    after = (markers["after_key"], markers["after_id"]) if "after_key" in markers else None
+    return _keyset(sort).ordered(Lead.select().where(_condition(markers)), after, markers["fetch"])
+
+
+# The list every lead page runs, built once per shape: which filters, the sort, a cursor or not.
+LIST_QUERY = Prepared(
+    _list_query, (*FILTER_NAMES, "q", "tenant_id", "environment", "after_key", "after_id", "fetch")
+)
 
 
 @reading
@@ -102,22 +143,37 @@ def list_leads(
     cursor: str | None,
     codec: CursorCodec,
 ) -> PageResult[Lead]:
-    descending = sort.startswith("-")
-    sort_key = sort.lstrip("-")
-    column = SORT_COLUMNS[sort_key]
-    return keyset_page(
-        Lead.select().where(matching(caller, filters)),
-        codec=codec,
-        kind="leads",
-        filters={"env": caller.environment, "sort": sort, **asdict(filters)},
-        key=column,
-        tiebreak=Lead.id,
-        descending=descending,
-        limit=limit,
-        cursor=cursor,
-        dump=_position,
-        restore=lambda value: _restore(sort_key, value),
+    page, keyset = PageRequest(limit, cursor, codec), _keyset(sort)
+    fingerprint = codec.fingerprint("leads", {"env": caller.environment, "sort": sort, **asdict(filters)})
+    values = {**_values(caller, filters), "fetch": limit + 1}
+    position = keyset.position(page, fingerprint)
+    if position is not None:
+        values["after_key"], values["after_id"] = position
+    rows = LIST_QUERY.rows(Lead, (tuple(sorted(values)), sort), values)
+    return keyset.page(rows, page, fingerprint)
+
+
+def _lead_query(_shape: None) -> peewee.ModelSelect[Any]:
+    return Lead.select().where(
+        (Lead.tenant_id == param("tenant_id"))
+        & (Lead.id == param("id"))
+        & (Lead.environment == param("environment"))
     )
+
+
+# ``GET /v1/leads/{id}``: the same lookup as `store.leads.lifecycle.find_lead`, built once.
+LEAD_QUERY = Prepared(_lead_query, ("tenant_id", "id", "environment"))
+
+
+@reading
+def read_lead(caller: Principal, lead_id: str) -> Lead:
+    """The caller's lead (its tenant and environment), or `NotFound`."""
+    values = {"tenant_id": caller.tenant_id, "id": lead_id, "environment": caller.environment}
+    rows = LEAD_QUERY.rows(Lead, None, values)
+    if not rows:
+        raise NotFound("Lead not found")
+    lead: Lead = rows[0]
+    return lead
 
 
 @reading
@@ -129,12 +185,8 @@ def list_history(
     query = LeadEvent.select().where((LeadEvent.tenant_id == lead.tenant_id) & (LeadEvent.lead_id == lead.id))
     return keyset_page(
         query,
-        codec=codec,
-        kind="lead_history",
-        filters={"lead": lead.id},
-        key=LeadEvent.occurred_at,
-        tiebreak=LeadEvent.id,
-        descending=False,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(LeadEvent.occurred_at, LeadEvent.id),
+        "lead_history",
+        {"lead": lead.id},
     )

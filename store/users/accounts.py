@@ -20,7 +20,7 @@ from store.emails import is_valid_email
 from store.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from store.ids import new_id
 from store.models import User, utcnow
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 from store.users.passwords import hash_password
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
@@ -110,14 +110,10 @@ def list_users(caller: Principal, *, limit: int, cursor: str | None, codec: Curs
     query = User.select().where(User.tenant_id == caller.tenant_id)
     return keyset_page(
         query,
-        codec=codec,
-        kind="users",
-        filters={},
-        key=User.created_at,
-        tiebreak=User.id,
-        descending=False,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(User.created_at, User.id),
+        "users",
+        {},
     )
 
 

@@ -21,7 +21,7 @@ from store.events.objects import camel
 from store.ids import new_id
 from store.leads.lifecycle import WRITABLE
 from store.models import utcnow
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 from store.webhooks import access, config, secrets, ssrf
 from store.webhooks.fanout import WILDCARD
 from store.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -130,14 +130,10 @@ def list_endpoints(
     )
     return keyset_page(
         query,
-        codec=codec,
-        kind="webhook_endpoints",
-        filters={"env": caller.environment},
-        key=WebhookEndpoint.created_at,
-        tiebreak=WebhookEndpoint.id,
-        descending=True,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(WebhookEndpoint.created_at, WebhookEndpoint.id, descending=True),
+        "webhook_endpoints",
+        {"env": caller.environment},
     )
 
 

@@ -19,7 +19,7 @@ from store.events import emit, retention
 from store.events.models import Event
 from store.jobs import queue as jobs
 from store.models import utcnow
-from store.pagination import CursorCodec, PageResult, keyset_page
+from store.pagination import CursorCodec, Keyset, PageRequest, PageResult, keyset_page
 from store.webhooks import access, fanout
 from store.webhooks.endpoints import find_endpoint
 from store.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -53,14 +53,10 @@ def list_deliveries(
         query = query.where(WebhookDelivery.status == status)
     page = keyset_page(
         query,
-        codec=codec,
-        kind="webhook_deliveries",
-        filters={"endpoint": endpoint.id, "status": status},
-        key=WebhookDelivery.created_at,
-        tiebreak=WebhookDelivery.id,
-        descending=True,
-        limit=limit,
-        cursor=cursor,
+        PageRequest(limit, cursor, codec),
+        Keyset(WebhookDelivery.created_at, WebhookDelivery.id, descending=True),
+        "webhook_deliveries",
+        {"endpoint": endpoint.id, "status": status},
     )
     return PageResult(_views(endpoint.tenant_id, page.items), page.next_cursor)
 

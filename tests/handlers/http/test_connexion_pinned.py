@@ -94,3 +94,18 @@ def test_create_app_lists_connexions_whole_default_stack_in_order(app: Any) -> N
         "RequestContext", "Observe", "RateLimitHeaders", "ConsoleStatic", "BodyLimit", "ServedSpec",
         "ObserveRoute", "IpRateLimit", "TenantRateLimit",
     ]  # fmt: skip
+
+
+def test_parameter_names_map_as_connexion_maps_them(client: TestClient, tenant: SeededTenant) -> None:
+    """The memoised name sanitizer answers exactly as Connexion's own functions, and the handler
+    gets the pythonic names (``assignedTo`` -> ``assigned_to``, ``scoreMin`` -> ``score_min``)."""
+    from connexion.decorators.parameter import pythonic, sanitized
+
+    for name in ("assignedTo", "scoreMin", "createdAfter", "filter[x]", "id", "limit", "9lives", "type"):
+        assert connexion_pinned._SANITIZERS[pythonic](name) == pythonic(name)
+        assert connexion_pinned._SANITIZERS[sanitized](name) == sanitized(name)
+    created = client.post("/v1/leads", json=lead_body(score=70), headers=tenant.headers)
+    assert created.status_code == 201, created.text
+    listed = client.get("/v1/leads", params={"scoreMin": 60, "scoreMax": 80}, headers=tenant.headers)
+    assert [lead["id"] for lead in listed.json()["data"]] == [created.json()["data"]["id"]]
+    assert client.get("/v1/leads", params={"scoreMin": 71}, headers=tenant.headers).json()["data"] == []

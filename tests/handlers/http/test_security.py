@@ -250,3 +250,44 @@ def test_two_different_credentials_are_refused(
         assert_error(response, 401, "invalid_key")
     else:
         assert_ok(response)
+
+
+# A key this app has served before is checked on the event loop against its last principal
+# (handlers.http.credentials) and resolved from the database later in the request: by the
+# handler, or by the error answer when something else refuses the request first.
+STOPPED_KEY_REQUESTS = {
+    "served": ("GET", "/v1/leads", {}),
+    "a bad body (422)": ("POST", "/v1/leads", {"json": {"email": 5}}),
+    "a bad parameter (400)": ("GET", "/v1/leads", {"params": {"limit": "many"}}),
+    "a missing scope (403)": ("GET", "/v1/api-keys", {}),
+    "a malformed id (404)": ("GET", "/v1/leads/not-an-id", {}),
+}
+
+
+@pytest.mark.parametrize("case", STOPPED_KEY_REQUESTS)
+def test_a_key_revoked_since_it_was_last_served_is_401_whatever_else_is_wrong(
+    client: TestClient, tenant: SeededTenant, case: str
+) -> None:
+    key = make_key(client, tenant.headers, scopes=["read:leads", "write:leads"])
+    headers = {"X-API-Key": key["key"]}
+    assert client.get("/v1/leads", headers=headers).status_code == 200  # this app now knows the key
+    assert_ok(client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.headers))
+
+    method, path, extra = STOPPED_KEY_REQUESTS[case]
+    refused = client.request(method, path, headers=headers, **extra)
+    assert "revoked" in assert_error(refused, 401, "invalid_key")["message"]
+    assert_error(client.get("/v1/leads", headers=headers), 401, "invalid_key")  # and from then on
+
+
+def test_a_key_whose_scopes_were_narrowed_is_checked_with_its_new_scopes(
+    client: TestClient, tenant: SeededTenant
+) -> None:
+    """The hint said the key may write; the database, read by the handler, says it may not."""
+    key = make_key(client, tenant.headers, scopes=["read:leads", "write:leads"])
+    headers = {"X-API-Key": key["key"]}
+    assert client.get("/v1/leads", headers=headers).status_code == 200
+    ApiKey.update(scopes=["read:leads"]).where(ApiKey.id == key["id"]).execute()  # as an operator might
+
+    assert_error(client.post("/v1/leads", json=lead_body(), headers=headers), 403, "insufficient_permissions")
+    assert assert_ok(client.get("/v1/leads", headers=tenant.headers)) == []  # nothing was written
+    assert client.get("/v1/leads", headers=headers).status_code == 200
