@@ -20,6 +20,7 @@ import uuid
 from handlers.http.metrics import job_timer, metrics
 from store.errors import StoreError
 from store.events import retention
+from store.jobs import batches
 from store.jobs import queue as jobs
 from store.models import Job
 
@@ -38,7 +39,7 @@ IDLE_POLL_SECONDS = 1.0
 # had not committed yet), look again this soon, then fall back to the idle poll.
 WAKE_RETRY_SECONDS = (0.01, 0.05)
 BATCH = 10
-# Dedup jobs claimed and checked per transaction (`jobs.claim_and_run`): a few ms each, so a
+# Dedup jobs claimed and checked per transaction (`batches.claim_and_run`): a few ms each, so a
 # batch holds SQLite's writer for tens of ms; larger batches starve the request path's writes.
 DB_BATCH = 20
 # Succeeded jobs are deleted after a week (failed ones stay for inspection), checked hourly.
@@ -120,13 +121,13 @@ class Worker:
         return jobs.complete(job, result)
 
     def run_batch(self, kind: str, batch: list[Job]) -> None:
-        """Jobs of one batchable kind in one transaction (`jobs.run_batch`). If the batch as a
+        """Jobs of one batchable kind in one transaction (`batches.run_batch`). If the batch as a
         whole cannot commit (database unavailable), each job runs on its own as before."""
         handler = jobs.handler_for(kind)
         assert handler is not None  # batched() is only true for registered kinds
         started = time.perf_counter()
         try:
-            errors = jobs.run_batch(batch, handler)
+            errors = batches.run_batch(batch, handler)
         except StoreError as exc:
             log.warning(
                 "batch of %d %s jobs failed (%s); running them one by one", len(batch), kind, exc.message
@@ -142,7 +143,7 @@ class Worker:
         handler = jobs.handler_for(kind)
         assert handler is not None  # batched_kinds() lists registered kinds only
         started = time.perf_counter()
-        claimed, errors = jobs.claim_and_run(
+        claimed, errors = batches.claim_and_run(
             self.worker_id, kind, handler, limit=DB_BATCH, tenant_id=tenant_id
         )
         self._record(kind, claimed, errors, started)

@@ -9,6 +9,7 @@ from typing import Any
 
 from handlers.worker import Worker
 from store.duplicates import detection as duplicates
+from store.jobs import batches
 from store.jobs import queue as jobs
 from store.leads import lifecycle as leads
 from store.models import Job, Lead, LeadDuplicate
@@ -128,7 +129,7 @@ def test_a_batched_job_whose_lease_was_lost_leaves_nothing(tenant: SeededTenant)
         (Job.tenant_id == tenant.id) & (Job.id == lost.id)
     ).execute()
 
-    errors = jobs.run_batch(claimed, duplicates.run_dedup_job)
+    errors = batches.run_batch(claimed, duplicates.run_dedup_job)
 
     assert errors == {}
     states = {job.payload["leadId"]: (job.state, job.locked_by) for job in _dedup_jobs(tenant.id)}
@@ -153,7 +154,7 @@ def test_a_batched_job_that_raises_is_failed_alone(tenant: SeededTenant) -> None
     broken = next(job for job in claimed if job.payload["leadId"] == bad.id)
     broken.payload = {}  # a job without its lead id: the handler raises KeyError
 
-    errors = jobs.run_batch(claimed, duplicates.run_dedup_job)
+    errors = batches.run_batch(claimed, duplicates.run_dedup_job)
     assert list(errors) == [broken.id] and isinstance(errors[broken.id], KeyError)
     assert jobs.get_job(tenant.id, broken.id).state == jobs.RUNNING  # nothing of it was written
     done = next(job for job in claimed if job.payload["leadId"] == good.id)

@@ -1,0 +1,64 @@
+"""Batched jobs: many claimed jobs of one batchable kind (``@job_handler(kind, batch=True)``,
+e.g. dedup) run in ONE transaction, each in a savepoint together with its completion.
+
+Why: a dedup job is a few ms of short writes; run one by one, each costs a claim transaction
+and a completion transaction, i.e. three turns of SQLite's single writer (and on PostgreSQL
+three commits). `claim_and_run` takes one turn for up to a batch of jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import peewee
+
+from store.db import database, is_postgres, transaction
+from store.errors import Unavailable
+from store.jobs import queue
+from store.models import Job
+
+
+@transaction
+def claim_and_run(
+    worker_id: str, kind: str, handler: queue.JobHandler, *, limit: int, tenant_id: str | None = None
+) -> tuple[list[Job], dict[str, Exception]]:
+    """Claim due jobs of one batchable ``kind`` and run them (`run_batch`) in the SAME
+    transaction: one turn of SQLite's writer lock for the whole batch, where claiming apart
+    would queue twice behind the request path's writes. A crash before the commit leaves the
+    jobs queued as they were (no lease to wait out)."""
+    claimed = queue.claim(worker_id, limit=limit, tenant_id=tenant_id, kinds=(kind,))
+    return claimed, run_batch(claimed, handler) if claimed else {}
+
+
+@transaction
+def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Exception]:
+    """Run claimed jobs of one batchable kind in ONE transaction (one BEGIN/COMMIT, on SQLite one
+    turn of the writer lock, instead of two per job); returns job id -> the error of each job
+    that raised (the caller records it with `fail`, in its own transaction).
+
+    Each job runs in a savepoint together with its completion, so a job's writes commit exactly
+    when its ``done`` does: a job that raised, or whose lease is no longer held (a worker that
+    was too slow), leaves nothing behind. The completion's UPDATE also holds the job row until
+    the commit (PostgreSQL; SQLite has one writer), so no other worker can claim it meanwhile.
+    """
+    if is_postgres():
+        # Batches of one kind and tenant take turns (a transaction-scoped advisory lock, taken in
+        # a fixed order): two workers' batches over the same leads would otherwise lock rows in
+        # different orders and deadlock. SQLite's single writer already serializes them.
+        for key in sorted({f"{job.kind}:{job.tenant_id}" for job in claimed}):
+            database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+    errors: dict[str, Exception] = {}
+    for job in claimed:
+        try:
+            with database.atomic() as savepoint:
+                result = handler(job)
+                if not queue.finish(job, result):
+                    savepoint.rollback()  # lease lost: the job is another worker's now
+        except (Unavailable, peewee.OperationalError, peewee.InterfaceError):
+            # The database, not the job: a deadlock with another worker's batch (PostgreSQL)
+            # or a lost connection. The whole batch rolls back; `transaction` runs it again
+            # (deadlocks), else the caller runs the jobs one by one.
+            raise
+        except Exception as exc:  # this job's attempt failed; the others of the batch go on
+            errors[job.id] = exc
+    return errors
