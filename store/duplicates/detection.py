@@ -2,15 +2,8 @@
 
 Every lead creation (API, capture, import) enqueues a ``dedup`` job in its own transaction
 (`enqueue_detection`), and so does a change to a field the rules read (`MATCHED_FIELDS`); the
-worker then compares the lead with the others of its tenant and environment. Three rules, each
-recorded as a reason:
-
-- ``email``: the same `lead_rules.normalize_email` key (case and outer whitespace ignored,
-  ``+tag`` dropped for every domain, dots dropped for gmail.com / googlemail.com);
-- ``phone``: the same E.164 number (only numbers that parse as real ones have one);
-- ``name_company``: the same first and last name (case-insensitive) at the same company, where
-  company names compare case-, punctuation- and whitespace-insensitively and without a
-  trailing legal form ("Acme, Inc." = "ACME").
+worker then compares the lead with the others of its tenant and environment by the rules of
+`store.duplicates.matching` (email, phone, name + company), each match recorded with its reasons.
 
 A pair is stored in both directions, so either lead lists the other. ``leads.duplicate_of``
 names the oldest *earlier* lead that matches: the original has none. The job is idempotent: a
@@ -19,34 +12,27 @@ re-run recomputes the lead's pairs from scratch.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 import peewee
 
 from store.db import transaction
+from store.duplicates.matching import (  # the rules; re-exported for the callers of detection
+    EMAIL,
+    NAME_COMPANY,
+    PHONE,
+    find_matches,
+    match_queries,
+    normalize_company,
+)
 from store.events import emit as events
 from store.jobs import queue as jobs
 from store.models import Job, Lead, LeadDuplicate, utcnow
 
 KIND = "dedup"
-EMAIL, PHONE, NAME_COMPANY = "email", "phone", "name_company"
 # Lead columns the rules read: changing one (PATCH, onDuplicate=update) re-runs detection.
 MATCHED_FIELDS = frozenset({"email", "phone", "first_name", "last_name", "company"})
-_LEGAL_EN = ("inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc", "pty")
-_LEGAL_EU = ("gmbh", "ag", "kg", "sa", "sas", "sarl", "bv", "nv", "srl", "spa", "oy", "ab", "as")
-LEGAL_FORMS = frozenset(_LEGAL_EN + _LEGAL_EU)
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def normalize_company(company: str | None) -> str | None:
-    if not company:
-        return None
-    words = _NON_WORD.sub(" ", company.casefold()).split()
-    while len(words) > 1 and words[-1] in LEGAL_FORMS:
-        words.pop()
-    return " ".join(words) or None
 
 
 def enqueue_detection(lead: Lead) -> Job:
@@ -57,42 +43,6 @@ def enqueue_detection(lead: Lead) -> Job:
 def enqueue_detections(tenant_id: str, lead_ids: Iterable[str]) -> None:
     """`enqueue_detection` for many new leads of one tenant at once (bulk imports)."""
     jobs.enqueue_many(tenant_id, KIND, [{"leadId": lead_id} for lead_id in lead_ids])
-
-
-def _others(lead: Lead) -> peewee.ModelSelect[Lead]:
-    return Lead.select(Lead.id, Lead.company, Lead.created_at).where(
-        (Lead.tenant_id == lead.tenant_id) & (Lead.environment == lead.environment) & (Lead.id != lead.id)
-    )
-
-
-def match_queries(lead: Lead) -> dict[str, peewee.ModelSelect[Lead]]:
-    """The candidate lookups for ``lead``, one per rule that applies, each served by an index of
-    the leads table: ``(tenant_id, environment, email_normalized)``, ``(..., phone_e164)`` and
-    ``leads_name_match`` (``lower(last_name), lower(first_name)``; the company compares in
-    Python). `bench.plans.explain_dedup` records their plans."""
-    queries = {EMAIL: _others(lead).where(Lead.email_normalized == lead.email_normalized)}
-    if lead.phone_e164:
-        queries[PHONE] = _others(lead).where(Lead.phone_e164 == lead.phone_e164)
-    if normalize_company(lead.company):
-        queries[NAME_COMPANY] = _others(lead).where(
-            (peewee.fn.LOWER(Lead.last_name) == peewee.fn.LOWER(lead.last_name))
-            & (peewee.fn.LOWER(Lead.first_name) == peewee.fn.LOWER(lead.first_name))
-        )
-    return queries
-
-
-def find_matches(lead: Lead, created: dict[str, Any] | None = None) -> dict[str, list[str]]:
-    """Other lead id -> the reasons it matches ``lead``; ``created`` (if given) collects each
-    match's ``(created_at, id)`` key, which `detect` uses to point ``lead`` without a query."""
-    found: dict[str, list[str]] = {}
-    company = normalize_company(lead.company)
-    for reason, query in match_queries(lead).items():
-        for row in query:
-            if reason != NAME_COMPANY or normalize_company(row.company) == company:
-                found.setdefault(row.id, []).append(reason)
-                if created is not None:
-                    created[row.id] = (row.created_at, row.id)
-    return found
 
 
 def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
@@ -217,3 +167,6 @@ def _point(lead: Lead, created: dict[str, Any]) -> None:
 @jobs.job_handler(KIND, batch=True)  # database writes only: the worker runs many per transaction
 def run_dedup_job(job: Job) -> dict[str, Any]:
     return detect(job.tenant_id, job.payload["leadId"])
+
+
+__all__ = ["EMAIL", "NAME_COMPANY", "PHONE", "find_matches", "match_queries", "normalize_company"]
