@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
@@ -135,6 +135,12 @@ def _pairs(tenant_id: str, environment: str, ids: Sequence[str], reason: str) ->
     return query
 
 
+def _tuples(query: peewee.ModelSelect[Lead]) -> Iterator[tuple[Any, ...]]:
+    """The rows as tuples, values converted by their fields (no model objects built)."""
+    rows: Iterator[tuple[Any, ...]] = iter(cast(Any, query.tuples()))
+    return rows
+
+
 def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[str]:
     present: list[str] = []
     for start in range(0, len(ids), IDS_PER_QUERY):
@@ -143,7 +149,7 @@ def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[str]:
             & (Lead.environment == environment)
             & Lead.id.in_(ids[start : start + IDS_PER_QUERY])
         )
-        present += [lead_id for (lead_id,) in query.tuples()]
+        present += [row[0] for row in _tuples(query)]
     return present
 
 
@@ -175,9 +181,9 @@ def matches_for_many(tenant_id: str, environment: str, leads: Iterable[Lead | st
     for start in range(0, len(ids), IDS_PER_QUERY):
         chunk = ids[start : start + IDS_PER_QUERY]
         for reason in REASONS:
-            for lead_id, company, other, other_company, created_at in _pairs(
-                tenant_id, environment, chunk, reason
-            ).tuples():
+            for lead_id, company, other, other_company, created_at in _tuples(
+                _pairs(tenant_id, environment, chunk, reason)
+            ):
                 if reason == NAME_COMPANY:
                     key = normalize_company(company)
                     if key is None or normalize_company(other_company) != key:
