@@ -29,6 +29,7 @@ log = logging.getLogger("leadpipe.worker")
 # Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
 JOB_MODULES: tuple[str, ...] = (
     "store.duplicates.detection",
+    "store.duplicates.batch",  # dedup jobs checked a batch at a time
     "store.imports.job",
     "store.webhooks.delivery",
 )

@@ -13,6 +13,7 @@ re-run recomputes the lead's pairs from scratch.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import peewee
@@ -22,6 +23,7 @@ from store.duplicates.matching import (  # the rules; re-exported for the caller
     EMAIL,
     NAME_COMPANY,
     PHONE,
+    Match,
     find_matches,
     match_queries,
     normalize_company,
@@ -45,12 +47,14 @@ def enqueue_detections(tenant_id: str, lead_ids: Iterable[str]) -> None:
     jobs.enqueue_many(tenant_id, KIND, [{"leadId": lead_id} for lead_id in lead_ids])
 
 
-def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
-    """Point each lead at its oldest earlier match (or nothing) from the stored pairs.
+def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> dict[str, str | None]:
+    """Point each lead at its oldest earlier match (or nothing) from the stored pairs; returns
+    the leads whose pointer changed, with the new one.
 
     ``duplicateOf`` is part of what a client sees, so a change bumps the lead's ``version``
     (its ETag). Leads are visited in id order, the order merges lock them in.
     """
+    changed: dict[str, str | None] = {}
     for lead_id in sorted(set(lead_ids)):
         lead = Lead.select(Lead.id, Lead.created_at, Lead.duplicate_of).where(
             (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
@@ -78,6 +82,8 @@ def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
         Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
             (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
         ).execute()
+        changed[lead_id] = pointed
+    return changed
 
 
 def forget(tenant_id: str, lead_ids: Iterable[str]) -> None:
@@ -98,15 +104,47 @@ def forget(tenant_id: str, lead_ids: Iterable[str]) -> None:
 
 @transaction
 def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
+    """Check one lead (a job run alone): its matches, stored pairs and pointer, and the
+    ``lead.duplicate_detected`` event for matches not known before. `store.duplicates.batch`
+    does the same for a batch of jobs with one query per rule."""
     lead = Lead.select().where((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)).first()
     if lead is None:
-        return {"leadId": lead_id, "matches": 0, "skipped": "lead no longer exists"}
+        return skipped(lead_id)
     created: dict[str, Any] = {}
-    matches = find_matches(lead, created)
+    found = find_matches(lead, created)
+    ordered = sorted(found, key=lambda other: created[other])  # oldest first, as in a batch
+    matches = {other: Match(other, created[other][0], tuple(sorted(found[other]))) for other in ordered}
     stale = LeadDuplicate.select(LeadDuplicate.duplicate_id).where(
         (LeadDuplicate.tenant_id == tenant_id) & (LeadDuplicate.lead_id == lead_id)
     )
-    known = {row.duplicate_id for row in stale}
+    outcome = record(lead, matches, {row.duplicate_id for row in stale})
+    if outcome.new:  # only news: a re-run of the job finds the pairs stored and emits nothing
+        events.emit(
+            events.LEAD_DUPLICATE,
+            Lead.get((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)),  # as committed now
+            extra={"duplicates": outcome.new},
+        )
+    return {"leadId": lead_id, "matches": len(matches)}
+
+
+def skipped(lead_id: str) -> dict[str, Any]:
+    return {"leadId": lead_id, "matches": 0, "skipped": "lead no longer exists"}
+
+
+@dataclass
+class Recorded:
+    """What `record` wrote: the matches that are news (for the event), and every lead whose
+    ``duplicate_of`` it changed (each change also bumped that lead's version)."""
+
+    new: list[dict[str, Any]]
+    pointers: dict[str, str | None]
+
+
+def record(lead: Lead, matches: dict[str, Match], known: set[str]) -> Recorded:
+    """Store ``lead``'s pairs as exactly ``matches`` (``known``: the partners stored before),
+    point it at its oldest earlier match, and re-point the partners whose pointer can change.
+    ``lead.duplicate_of`` must be its stored pointer (no query to re-read it)."""
+    tenant_id, lead_id = lead.tenant_id, lead.id
     gone = [other for other in known if other not in matches]
     if gone:
         LeadDuplicate.delete().where(
@@ -117,51 +155,51 @@ def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
             )
         ).execute()
     now = utcnow()
-    rows = []
-    for other, reasons in matches.items():
-        for a, b in ((lead_id, other), (other, lead_id)):
-            rows.append(
-                {
-                    "tenant_id": tenant_id,
-                    "lead_id": a,
-                    "duplicate_id": b,
-                    "environment": lead.environment,
-                    "reasons": sorted(reasons),
-                    "detected_at": now,
-                }
-            )
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "lead_id": a,
+            "duplicate_id": b,
+            "environment": lead.environment,
+            "reasons": list(match.reasons),
+            "detected_at": now,
+        }
+        for match in matches.values()
+        for a, b in ((lead_id, match.id), (match.id, lead_id))
+    ]
     if rows:
         LeadDuplicate.insert_many(rows).on_conflict(
             conflict_target=(LeadDuplicate.tenant_id, LeadDuplicate.lead_id, LeadDuplicate.duplicate_id),
             preserve=(LeadDuplicate.reasons, LeadDuplicate.detected_at),
         ).execute()
-    _point(lead, created)
+    pointers = {}
+    key = (lead.created_at, lead.id)
+    earlier = [match.key for match in matches.values() if match.key < key]
+    pointed = min(earlier)[1] if earlier else None
+    if pointed != lead.duplicate_of and _point(lead, pointed):
+        pointers[lead_id] = pointed
     # A partner's pointer is its oldest EARLIER match, so it can only change when this lead is
     # older than the partner, or when their pair was dropped: partners older than this lead,
     # whose pairs only gained this (later) lead, keep theirs and cost no query.
-    key = (lead.created_at, lead.id)
-    refresh_duplicate_of(tenant_id, [other for other in matches if created[other] > key] + gone)
-    new = [{"leadId": other, "reasons": sorted(matches[other])} for other in matches if other not in known]
-    if new:  # only news: a re-run of the job finds the pairs stored and emits nothing
-        events.emit(
-            events.LEAD_DUPLICATE,
-            Lead.get((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)),  # as committed now
-            extra={"duplicates": new},
-        )
-    return {"leadId": lead_id, "matches": len(matches)}
+    newer = [match.id for match in matches.values() if match.key > key]
+    pointers.update(refresh_duplicate_of(tenant_id, newer + gone))
+    new = [{"leadId": m.id, "reasons": list(m.reasons)} for m in matches.values() if m.id not in known]
+    return Recorded(new, pointers)
 
 
-def _point(lead: Lead, created: dict[str, Any]) -> None:
-    """`refresh_duplicate_of` for the lead just checked, from its matches in hand: after
-    `detect` stored them, its pairs are exactly those matches (two queries saved per job)."""
-    key = (lead.created_at, lead.id)
-    earlier = [created[other] for other in created if created[other] < key]
-    pointed = min(earlier)[1] if earlier else None
-    if pointed == lead.duplicate_of:
-        return
-    Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
-        (Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)
-    ).execute()
+def _point(lead: Lead, pointed: str | None) -> bool:
+    """Set the checked lead's pointer (after `record` stored its pairs, they are exactly its
+    matches: no query to find the oldest). Guarded by the stored value, so a lead already
+    pointed there is not bumped again; True if it changed."""
+    differs = (
+        Lead.duplicate_of.is_null(False)
+        if pointed is None
+        else (Lead.duplicate_of.is_null() | (Lead.duplicate_of != pointed))
+    )
+    query = Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
+        (Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id) & differs
+    )
+    return bool(query.execute())
 
 
 @jobs.job_handler(KIND, batch=True)  # database writes only: the worker runs many per transaction

@@ -100,6 +100,20 @@ def emit_created(leads: Sequence[Lead]) -> None:
     _write(leads[0].tenant_id, leads[0].environment, rows)
 
 
+def emit_each(event_type: str, items: Sequence[tuple[Lead, dict[str, Any]]]) -> None:
+    """`emit` of one type for many leads, ``(lead, extra)`` each (a batch of dedup jobs): one
+    multi-row INSERT and one endpoint lookup per tenant and environment. Creation times are a
+    microsecond apart in the given order, so the feed lists them as if emitted one by one."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    now = utcnow()
+    for offset, (lead, extra) in enumerate(items):
+        data = {"object": objects.lead(lead), "previous": None, **extra}
+        row = _row(event_type, lead, data, now + dt.timedelta(microseconds=offset))
+        groups.setdefault((lead.tenant_id, lead.environment), []).append(row)
+    for (tenant_id, environment), rows in groups.items():
+        _write(tenant_id, environment, rows)
+
+
 def erase(tenant_id: str, resource_id: str) -> int:
     """Blank the personal data of a resource's events (right to erasure); the events stay."""
     blank = {"object": {"id": resource_id, "erased": True}, "previous": None}

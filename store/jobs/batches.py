@@ -8,7 +8,8 @@ three commits). `claim_and_run` takes one turn for up to a batch of jobs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import peewee
 
@@ -16,6 +17,36 @@ from store.db import database, is_postgres, transaction
 from store.errors import Unavailable
 from store.jobs import queue
 from store.models import Job
+
+
+class BatchRun(Protocol):
+    """A batch's shared work, for kinds whose jobs are cheaper together (one query for all the
+    batch's leads instead of a few per job). `run_batch` calls, in its transaction: ``run`` for
+    each job, in the job's savepoint (its result is the job's); ``kept`` once a job's savepoint
+    committed with its ``done`` (a job that raised or lost its lease gets none); ``close`` after
+    the last job, for the writes of the kept jobs that are cheaper done once (their events)."""
+
+    def run(self, job: Job) -> dict[str, Any] | None: ...
+
+    def kept(self, job: Job) -> None: ...
+
+    def close(self) -> None: ...
+
+
+BatchStart = Callable[[Sequence[Job]], BatchRun]
+_STARTS: dict[str, BatchStart] = {}
+
+
+def batch_start(kind: str) -> Callable[[BatchStart], BatchStart]:
+    """Register how a batch of ``kind`` starts: ``fn(claimed) -> BatchRun``, reading what the
+    whole batch needs. Without one, `run_batch` calls the kind's handler per job. The handler
+    stays what a job run alone (the fallback when a batch cannot commit) uses."""
+
+    def register(fn: BatchStart) -> BatchStart:
+        _STARTS[kind] = fn
+        return fn
+
+    return register
 
 
 @transaction
@@ -47,13 +78,18 @@ def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Ex
         # different orders and deadlock. SQLite's single writer already serializes them.
         for key in sorted({f"{job.kind}:{job.tenant_id}" for job in claimed}):
             database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+    start = _STARTS.get(claimed[0].kind) if claimed else None
+    batch = start(claimed) if start is not None else None
     errors: dict[str, Exception] = {}
     for job in claimed:
         try:
             with database.atomic() as savepoint:
-                result = handler(job)
-                if not queue.finish(job, result):
+                result = batch.run(job) if batch is not None else handler(job)
+                held = queue.finish(job, result)
+                if not held:
                     savepoint.rollback()  # lease lost: the job is another worker's now
+            if held and batch is not None:
+                batch.kept(job)
         except (Unavailable, peewee.OperationalError, peewee.InterfaceError):
             # The database, not the job: a deadlock with another worker's batch (PostgreSQL)
             # or a lost connection. The whole batch rolls back; `transaction` runs it again
@@ -61,4 +97,6 @@ def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Ex
             raise
         except Exception as exc:  # this job's attempt failed; the others of the batch go on
             errors[job.id] = exc
+    if batch is not None:
+        batch.close()
     return errors

@@ -9,6 +9,8 @@ from typing import Any
 
 from handlers.worker import Worker
 from store.duplicates import detection as duplicates
+from store.events import emit as events
+from store.events.models import Event
 from store.jobs import batches
 from store.jobs import queue as jobs
 from store.leads import lifecycle as leads
@@ -171,3 +173,35 @@ def test_an_enqueue_wakes_an_idle_worker(tenant: SeededTenant) -> None:
     assert jobs.wait_for_work(0) is False
     _create_many(tenant, 1, seed=3)
     assert jobs.wait_for_work(0) is True
+
+
+def _duplicate_events(tenant_id: str) -> list[tuple[str, str | None, list[tuple[str, tuple[str, ...]]]]]:
+    """Each ``lead.duplicate_detected`` event as (lead, its duplicateOf, news), in feed order."""
+    rows = Event.select().where((Event.tenant_id == tenant_id) & (Event.type == events.LEAD_DUPLICATE))
+    return [
+        (
+            row.resource_id,
+            row.data["object"]["duplicateOf"],
+            sorted((news["leadId"], tuple(news["reasons"])) for news in row.data["duplicates"]),
+        )
+        for row in rows.order_by(Event.created_at, Event.id)
+    ]
+
+
+def test_a_batch_emits_the_events_its_jobs_emit_run_one_by_one(tenant: SeededTenant) -> None:
+    """The batch reads its leads, matches and pairs up front and writes the events at its end;
+    what it emits (which leads, which news, each lead as committed) is what the same jobs emit
+    run one by one in claim order, from the same start."""
+    _create_many(tenant, 40, seed=15)
+    order = [job.payload["leadId"] for job in sorted(_dedup_jobs(tenant.id), key=lambda j: (j.run_at, j.id))]
+    assert Worker().run_until_idle(tenant_id=tenant.id) == 40
+    batched, stored = _duplicate_events(tenant.id), _stored(tenant.id)
+    assert len(batched) > 5
+
+    LeadDuplicate.delete().where(LeadDuplicate.tenant_id == tenant.id).execute()
+    Lead.update(duplicate_of=None).where(Lead.tenant_id == tenant.id).execute()
+    Event.delete().where((Event.tenant_id == tenant.id) & (Event.type == events.LEAD_DUPLICATE)).execute()
+    for lead_id in order:
+        duplicates.detect(tenant.id, lead_id)
+    assert _duplicate_events(tenant.id) == batched
+    assert _stored(tenant.id) == stored
