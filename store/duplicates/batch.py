@@ -44,28 +44,46 @@ class DedupBatch:
                 by_tenant.setdefault(job.tenant_id, []).append(lead_id)
         self.leads: dict[Key, Lead] = {}
         self.matches: dict[Key, dict[str, Match]] = {}
-        self.known: dict[Key, set[str]] = {}
+        self.known: dict[Key, dict[str, tuple[str, ...]]] = {}  # stored pairs: partner -> reasons
         for tenant_id, ids in by_tenant.items():
             ids = list(dict.fromkeys(ids))
             rows = _leads(tenant_id, ids)
             by_env: dict[str, list[Lead]] = {}
             for lead in rows:
                 self.leads[(tenant_id, lead.id)] = lead
-                self.known[(tenant_id, lead.id)] = set()
+                self.known[(tenant_id, lead.id)] = {}
                 by_env.setdefault(lead.environment, []).append(lead)
             for environment, group in by_env.items():
                 for lead_id, found in matches_for_many(tenant_id, environment, group).items():
                     self.matches[(tenant_id, lead_id)] = {match.id: match for match in found}
             for start in range(0, len(ids), IDS_PER_QUERY):
-                pairs = LeadDuplicate.select(LeadDuplicate.lead_id, LeadDuplicate.duplicate_id).where(
+                pairs = LeadDuplicate.select(
+                    LeadDuplicate.lead_id, LeadDuplicate.duplicate_id, LeadDuplicate.reasons
+                ).where(
                     (LeadDuplicate.tenant_id == tenant_id)
                     & LeadDuplicate.lead_id.in_(ids[start : start + IDS_PER_QUERY])
                 )
                 for pair in pairs:
-                    self.known.setdefault((tenant_id, pair.lead_id), set()).add(pair.duplicate_id)
+                    self.known.setdefault((tenant_id, pair.lead_id), {})[pair.duplicate_id] = tuple(
+                        pair.reasons
+                    )
         # Job id -> what its run wrote, until it is kept (applied to the state above) or not.
         self._pending: dict[str, tuple[Key, detection.Recorded]] = {}
         self._news: list[tuple[Key, list[dict[str, Any]]]] = []
+
+    def order(self, claimed: Sequence[Job]) -> list[Job]:
+        """Newest lead first: a new lead's job then finds the older partners, stores the pairs
+        and points the lead; the older partners' jobs find the pairs stored and write nothing.
+        (Oldest first, each older job would store the pair and re-point the newer lead, then the
+        newer job find it done: more queries, same outcome.) So the event of a pair found in one
+        batch is about the newer lead, as when the jobs run as the leads are created."""
+
+        def age(job: Job) -> tuple[int, Any]:
+            lead = self.leads.get((job.tenant_id, job.payload.get("leadId", "")))
+            return (0, (lead.created_at, lead.id)) if lead is not None else (1, ())
+
+        known = sorted((job for job in claimed if age(job)[0] == 0), key=age, reverse=True)
+        return known + [job for job in claimed if age(job)[0] == 1]
 
     def run(self, job: Job) -> dict[str, Any]:
         key = (job.tenant_id, job.payload["leadId"])
@@ -73,7 +91,7 @@ class DedupBatch:
         if lead is None:
             return detection.skipped(key[1])
         matches = self.matches[key]
-        self._pending[job.id] = (key, detection.record(lead, matches, set(self.known[key])))
+        self._pending[job.id] = (key, detection.record(lead, matches, dict(self.known[key])))
         return {"leadId": key[1], "matches": len(matches)}
 
     def kept(self, job: Job) -> None:
@@ -83,12 +101,12 @@ class DedupBatch:
             return
         (tenant_id, lead_id), recorded = pending
         matches = self.matches[(tenant_id, lead_id)]
-        for other in self.known[(tenant_id, lead_id)] - matches.keys():  # pairs it dropped
-            self.known.get((tenant_id, other), set()).discard(lead_id)
-        self.known[(tenant_id, lead_id)] = set(matches)
-        for other in matches:
+        for other in self.known[(tenant_id, lead_id)].keys() - matches.keys():  # pairs it dropped
+            self.known.get((tenant_id, other), {}).pop(lead_id, None)
+        self.known[(tenant_id, lead_id)] = {other: match.reasons for other, match in matches.items()}
+        for other, match in matches.items():
             if (tenant_id, other) in self.known:
-                self.known[(tenant_id, other)].add(lead_id)
+                self.known[(tenant_id, other)][lead_id] = match.reasons
         for changed, pointed in recorded.pointers.items():
             if (lead := self.leads.get((tenant_id, changed))) is not None:
                 lead.duplicate_of, lead.version = pointed, lead.version + 1

@@ -114,10 +114,10 @@ def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
     found = find_matches(lead, created)
     ordered = sorted(found, key=lambda other: created[other])  # oldest first, as in a batch
     matches = {other: Match(other, created[other][0], tuple(sorted(found[other]))) for other in ordered}
-    stale = LeadDuplicate.select(LeadDuplicate.duplicate_id).where(
+    stored = LeadDuplicate.select(LeadDuplicate.duplicate_id, LeadDuplicate.reasons).where(
         (LeadDuplicate.tenant_id == tenant_id) & (LeadDuplicate.lead_id == lead_id)
     )
-    outcome = record(lead, matches, {row.duplicate_id for row in stale})
+    outcome = record(lead, matches, {row.duplicate_id: tuple(row.reasons) for row in stored})
     if outcome.new:  # only news: a re-run of the job finds the pairs stored and emits nothing
         events.emit(
             events.LEAD_DUPLICATE,
@@ -140,10 +140,14 @@ class Recorded:
     pointers: dict[str, str | None]
 
 
-def record(lead: Lead, matches: dict[str, Match], known: set[str]) -> Recorded:
-    """Store ``lead``'s pairs as exactly ``matches`` (``known``: the partners stored before),
-    point it at its oldest earlier match, and re-point the partners whose pointer can change.
-    ``lead.duplicate_of`` must be its stored pointer (no query to re-read it)."""
+def record(lead: Lead, matches: dict[str, Match], known: dict[str, tuple[str, ...]]) -> Recorded:
+    """Store ``lead``'s pairs as exactly ``matches`` (``known``: the pairs stored before, partner
+    -> reasons), point it at its oldest earlier match, and re-point the partners whose pointer
+    can change. ``lead.duplicate_of`` must be its stored pointer (no query to re-read it).
+
+    Only what changed is written: a pair already stored with the same reasons keeps its row (and
+    its ``detected_at``: when it was found), so a re-check that finds nothing new writes nothing.
+    """
     tenant_id, lead_id = lead.tenant_id, lead.id
     gone = [other for other in known if other not in matches]
     if gone:
@@ -154,6 +158,7 @@ def record(lead: Lead, matches: dict[str, Match], known: set[str]) -> Recorded:
                 | ((LeadDuplicate.duplicate_id == lead_id) & LeadDuplicate.lead_id.in_(gone))
             )
         ).execute()
+    changed = [match for match in matches.values() if known.get(match.id) != match.reasons]
     now = utcnow()
     rows = [
         {
@@ -164,7 +169,7 @@ def record(lead: Lead, matches: dict[str, Match], known: set[str]) -> Recorded:
             "reasons": list(match.reasons),
             "detected_at": now,
         }
-        for match in matches.values()
+        for match in changed
         for a, b in ((lead_id, match.id), (match.id, lead_id))
     ]
     if rows:
@@ -178,10 +183,10 @@ def record(lead: Lead, matches: dict[str, Match], known: set[str]) -> Recorded:
     pointed = min(earlier)[1] if earlier else None
     if pointed != lead.duplicate_of and _point(lead, pointed):
         pointers[lead_id] = pointed
-    # A partner's pointer is its oldest EARLIER match, so it can only change when this lead is
-    # older than the partner, or when their pair was dropped: partners older than this lead,
-    # whose pairs only gained this (later) lead, keep theirs and cost no query.
-    newer = [match.id for match in matches.values() if match.key > key]
+    # A partner's pointer is its oldest EARLIER stored match, so it can only change when their
+    # pair is new and this lead is older than the partner, or when the pair was dropped:
+    # partners older than this lead, or already paired with it, keep theirs and cost no query.
+    newer = [m.id for m in matches.values() if m.key > key and m.id not in known]
     pointers.update(refresh_duplicate_of(tenant_id, newer + gone))
     new = [{"leadId": m.id, "reasons": list(m.reasons)} for m in matches.values() if m.id not in known]
     return Recorded(new, pointers)

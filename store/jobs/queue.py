@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import operator
 import threading
 from collections.abc import Callable, Sequence
+from functools import reduce
 from typing import Any
 
 import peewee
@@ -186,22 +188,29 @@ def claim(
     kinds: Sequence[str] | None = None,
     skip_kinds: Sequence[str] = (),
 ) -> list[Job]:
-    """Due jobs (of ``kinds`` if given, none of ``skip_kinds``), each handed to this worker only."""
+    """Due jobs (of ``kinds`` if given, none of ``skip_kinds``), each handed to this worker only.
+
+    The candidates are read and taken in this one write transaction, where nobody else can take
+    them meanwhile: PostgreSQL's ``FOR UPDATE SKIP LOCKED`` locks them for us (skipping those
+    another worker holds), SQLite's IMMEDIATE transaction holds the only writer. So one UPDATE
+    per tenant takes them all, still guarded by the state and attempt count read; should it
+    ever take fewer (it cannot, by the above), the rows it did take are read back.
+    """
     now = utcnow()
-    query = _claimable(now, tenant_id, kinds, skip_kinds)
-    if is_postgres():
-        candidates = list(query.limit(limit).for_update(skip_locked=True))
-    else:
-        # Look a little further than ``limit``: another worker may take some of them first.
-        candidates = list(query.limit(limit * 4))
+    query = _claimable(now, tenant_id, kinds, skip_kinds).limit(limit)
+    candidates = list(query.for_update(skip_locked=True) if is_postgres() else query)
     lease = now + dt.timedelta(seconds=lease_seconds)
     claimed: list[Job] = []
     for job in candidates:
-        if len(claimed) == limit:
-            break
         if job.state == RUNNING and job.attempts >= job.max_attempts:
             _give_up(job, now)  # its last attempt died with its worker: do not run it again
-            continue
+        else:
+            claimed.append(job)
+    by_tenant: dict[str, list[Job]] = {}
+    for job in claimed:
+        by_tenant.setdefault(job.tenant_id, []).append(job)
+    for tenant, group in by_tenant.items():
+        seen = peewee.Tuple(Job.id, Job.state, Job.attempts)
         taken = (
             Job.update(
                 state=RUNNING,
@@ -211,17 +220,26 @@ def claim(
                 updated_at=now,
             )
             .where(
-                (Job.tenant_id == job.tenant_id)
-                & (Job.id == job.id)
-                & (Job.state == job.state)
-                & (Job.attempts == job.attempts)
+                (Job.tenant_id == tenant)
+                & Job.id.in_([job.id for job in group])
+                & reduce(operator.or_, [seen == (job.id, job.state, job.attempts) for job in group])
             )
             .execute()
         )
-        if taken == 1:
-            job.state, job.locked_by, job.locked_until = RUNNING, worker_id, lease
-            job.attempts += 1
-            claimed.append(job)
+        if taken != len(group):  # pragma: no cover - see the docstring
+            mine = {
+                row.id
+                for row in Job.select(Job.id).where(
+                    (Job.tenant_id == tenant)
+                    & Job.id.in_([job.id for job in group])
+                    & (Job.locked_by == worker_id)
+                    & (Job.locked_until == lease)
+                )
+            }
+            claimed = [job for job in claimed if job.tenant_id != tenant or job.id in mine]
+    for job in claimed:
+        job.state, job.locked_by, job.locked_until = RUNNING, worker_id, lease
+        job.attempts += 1
     return claimed
 
 
