@@ -71,20 +71,6 @@ class DedupBatch:
         self._pending: dict[str, tuple[Key, detection.Recorded]] = {}
         self._news: list[tuple[Key, list[dict[str, Any]]]] = []
 
-    def order(self, claimed: Sequence[Job]) -> list[Job]:
-        """Newest lead first: a new lead's job then finds the older partners, stores the pairs
-        and points the lead; the older partners' jobs find the pairs stored and write nothing.
-        (Oldest first, each older job would store the pair and re-point the newer lead, then the
-        newer job find it done: more queries, same outcome.) So the event of a pair found in one
-        batch is about the newer lead, as when the jobs run as the leads are created."""
-
-        def age(job: Job) -> tuple[int, Any]:
-            lead = self.leads.get((job.tenant_id, job.payload.get("leadId", "")))
-            return (0, (lead.created_at, lead.id)) if lead is not None else (1, ())
-
-        known = sorted((job for job in claimed if age(job)[0] == 0), key=age, reverse=True)
-        return known + [job for job in claimed if age(job)[0] == 1]
-
     def run(self, job: Job) -> dict[str, Any]:
         key = (job.tenant_id, job.payload["leadId"])
         lead = self.leads.get(key)
@@ -123,10 +109,12 @@ class DedupBatch:
             by_tenant.setdefault(tenant_id, []).append(lead_id)
         for tenant_id, ids in by_tenant.items():
             current.update({(tenant_id, lead.id): lead for lead in _leads(tenant_id, ids)})
-        events.emit_each(
-            events.LEAD_DUPLICATE,
-            [(current[key], {"duplicates": new}) for key, new in self._news if key in current],
-        )
+        groups: dict[tuple[str, str], list[tuple[Lead, dict[str, Any]]]] = {}
+        for key, new in self._news:
+            if (lead := current.get(key)) is not None:
+                groups.setdefault((lead.tenant_id, lead.environment), []).append((lead, {"duplicates": new}))
+        for items in groups.values():  # each group in claim order: the feed keeps it
+            events.emit_many(events.LEAD_DUPLICATE, items)
 
 
 batches.batch_start(detection.KIND)(DedupBatch)

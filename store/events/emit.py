@@ -100,20 +100,6 @@ def emit_created(leads: Sequence[Lead]) -> None:
     _write(leads[0].tenant_id, leads[0].environment, rows)
 
 
-def emit_each(event_type: str, items: Sequence[tuple[Lead, dict[str, Any]]]) -> None:
-    """`emit` of one type for many leads, ``(lead, extra)`` each (a batch of dedup jobs): one
-    multi-row INSERT and one endpoint lookup per tenant and environment. Creation times are a
-    microsecond apart in the given order, so the feed lists them as if emitted one by one."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    now = utcnow()
-    for offset, (lead, extra) in enumerate(items):
-        data = {"object": objects.lead(lead), "previous": None, **extra}
-        row = _row(event_type, lead, data, now + dt.timedelta(microseconds=offset))
-        groups.setdefault((lead.tenant_id, lead.environment), []).append(row)
-    for (tenant_id, environment), rows in groups.items():
-        _write(tenant_id, environment, rows)
-
-
 def erase(tenant_id: str, resource_id: str) -> int:
     """Blank the personal data of a resource's events (right to erasure); the events stay."""
     blank = {"object": {"id": resource_id, "erased": True}, "previous": None}
@@ -139,3 +125,25 @@ def emit_test(tenant_id: str, environment: str, endpoint_id: str) -> dict[str, A
     }
     bulk.insert_rows(Event, [row])
     return row
+
+
+def emit_many(event_type: str, items: Sequence[tuple[Lead, dict[str, Any]]]) -> None:
+    """`emit` (without ``changes``) for many leads of one tenant and environment at once, each
+    with its ``extra`` data (bulk imports' ``lead.duplicate_detected``): one multi-row INSERT and
+    one fan-out instead of a statement or three per event. Their times follow the items' order
+    (a microsecond apart), so the feed lists them in that order."""
+    if not items:
+        return
+    if event_type == LEAD_DELETED:
+        raise ValueError("lead.deleted erases earlier events: emit it one lead at a time")
+    now = utcnow()
+    rows = [
+        _row(
+            event_type,
+            lead,
+            {"object": objects.lead(lead), "previous": None, **extra},
+            now + dt.timedelta(microseconds=n),
+        )
+        for n, (lead, extra) in enumerate(items)
+    ]
+    _write(items[0][0].tenant_id, items[0][0].environment, rows)

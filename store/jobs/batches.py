@@ -21,13 +21,11 @@ from store.models import Job
 
 class BatchRun(Protocol):
     """A batch's shared work, for kinds whose jobs are cheaper together (one query for all the
-    batch's leads instead of a few per job). `run_batch` calls, in its transaction: ``order``
-    once (the order to run the jobs in); ``run`` for each job, in the job's savepoint (its result
+    batch's leads instead of a few per job). `run_batch` calls, in its transaction, in claim
+    order: ``run`` for each job, in the job's savepoint (its result
     is the job's); ``kept`` once a job's savepoint committed with its ``done`` (a job that
     raised or lost its lease gets none); ``close`` after the last job, for the writes of the
     kept jobs that are cheaper done once (their events)."""
-
-    def order(self, claimed: Sequence[Job]) -> list[Job]: ...
 
     def run(self, job: Job) -> dict[str, Any] | None: ...
 
@@ -84,7 +82,7 @@ def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Ex
     start = _STARTS.get(claimed[0].kind) if claimed else None
     batch = start(claimed) if start is not None else None
     errors: dict[str, Exception] = {}
-    for job in batch.order(claimed) if batch is not None else claimed:
+    for job in claimed:
         try:
             with database.atomic() as savepoint:
                 result = batch.run(job) if batch is not None else handler(job)

@@ -7,7 +7,7 @@ import random
 import threading
 from typing import Any
 
-from handlers.worker import DB_BATCH, Worker
+from handlers.worker import Worker
 from store.duplicates import detection as duplicates
 from store.events import emit as events
 from store.events.models import Event
@@ -191,19 +191,9 @@ def _duplicate_events(tenant_id: str) -> list[tuple[str, str | None, list[tuple[
 def test_a_batch_emits_the_events_its_jobs_emit_run_one_by_one(tenant: SeededTenant) -> None:
     """The batch reads its leads, matches and pairs up front and writes the events at its end;
     what it emits (which leads, which news, each lead as committed) is what the same jobs emit
-    run one by one, from the same start, in the batch's order: batches of `DB_BATCH` in claim
-    order, each newest lead first."""
-    made = {lead.id: lead for lead in _create_many(tenant, 45, seed=15)}
-    claimed = [
-        job.payload["leadId"] for job in sorted(_dedup_jobs(tenant.id), key=lambda j: (j.run_at, j.id))
-    ]
-    order = [
-        lead_id
-        for start in range(0, len(claimed), DB_BATCH)
-        for lead_id in sorted(
-            claimed[start : start + DB_BATCH], key=lambda i: (made[i].created_at, i), reverse=True
-        )
-    ]
+    run one by one in claim order, from the same start."""
+    _create_many(tenant, 45, seed=15)
+    order = [job.payload["leadId"] for job in sorted(_dedup_jobs(tenant.id), key=lambda j: (j.run_at, j.id))]
     assert Worker().run_until_idle(tenant_id=tenant.id) == 45
     batched, stored = _duplicate_events(tenant.id), _stored(tenant.id)
     assert len(batched) > 5
