@@ -13,6 +13,7 @@ savepoint with its ``done``; the events of the kept jobs commit with the batch, 
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,14 +71,24 @@ class DedupBatch:
         # Job id -> what its run wrote, until it is kept (applied to the state above) or not.
         self._pending: dict[str, tuple[Key, detection.Recorded]] = {}
         self._news: list[tuple[Key, list[dict[str, Any]]]] = []
+        # Leads whose job has yet to run in this batch, and partners whose re-pointing a kept job
+        # left to their own (later) job: re-pointed in `close` unless that job was kept.
+        self._later: collections.Counter[Key] = collections.Counter(
+            (job.tenant_id, job.payload["leadId"])
+            for job in claimed
+            if isinstance(job.payload.get("leadId"), str)
+        )
+        self._deferred: set[Key] = set()
 
     def run(self, job: Job) -> dict[str, Any]:
         key = (job.tenant_id, job.payload["leadId"])
+        self._later[key] -= 1
         lead = self.leads.get(key)
         if lead is None:
             return detection.skipped(key[1])
         matches = self.matches[key]
-        self._pending[job.id] = (key, detection.record(lead, matches, dict(self.known[key])))
+        later = {lead_id for (tenant_id, lead_id), n in self._later.items() if n > 0 and tenant_id == key[0]}
+        self._pending[job.id] = (key, detection.record(lead, matches, dict(self.known[key]), later))
         return {"leadId": key[1], "matches": len(matches)}
 
     def kept(self, job: Job) -> None:
@@ -86,6 +97,8 @@ class DedupBatch:
         if pending is None:
             return
         (tenant_id, lead_id), recorded = pending
+        self._deferred.discard((tenant_id, lead_id))  # its pointer now follows its stored pairs
+        self._deferred.update((tenant_id, other) for other in recorded.deferred)
         matches = self.matches[(tenant_id, lead_id)]
         for other in self.known[(tenant_id, lead_id)].keys() - matches.keys():  # pairs it dropped
             self.known.get((tenant_id, other), {}).pop(lead_id, None)
@@ -100,7 +113,13 @@ class DedupBatch:
             self._news.append(((tenant_id, lead_id), recorded.new))
 
     def close(self) -> None:
-        """The kept jobs' events, each with its lead as committed now, in one INSERT."""
+        """Re-point the partners whose own job was not kept after all, then the kept jobs'
+        events, each with its lead as committed now, in one INSERT per tenant and environment."""
+        by_tenant_deferred: dict[str, list[str]] = {}
+        for tenant_id, lead_id in sorted(self._deferred):
+            by_tenant_deferred.setdefault(tenant_id, []).append(lead_id)
+        for tenant_id, ids in by_tenant_deferred.items():
+            detection.refresh_duplicate_of(tenant_id, ids)
         if not self._news:
             return
         current: dict[Key, Lead] = {}

@@ -12,8 +12,8 @@ re-run recomputes the lead's pairs from scratch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
@@ -133,20 +133,30 @@ def skipped(lead_id: str) -> dict[str, Any]:
 
 @dataclass
 class Recorded:
-    """What `record` wrote: the matches that are news (for the event), and every lead whose
-    ``duplicate_of`` it changed (each change also bumped that lead's version)."""
+    """What `record` wrote: the matches that are news (for the event), every lead whose
+    ``duplicate_of`` it changed (each change also bumped that lead's version), and the partners
+    whose pointer it left to a later check (``later``)."""
 
     new: list[dict[str, Any]]
     pointers: dict[str, str | None]
+    deferred: list[str] = field(default_factory=list)  # partners left to re-point (``later``)
 
 
-def record(lead: Lead, matches: dict[str, Match], known: dict[str, tuple[str, ...]]) -> Recorded:
+def record(
+    lead: Lead,
+    matches: dict[str, Match],
+    known: dict[str, tuple[str, ...]],
+    later: Container[str] = (),
+) -> Recorded:
     """Store ``lead``'s pairs as exactly ``matches`` (``known``: the pairs stored before, partner
     -> reasons), point it at its oldest earlier match, and re-point the partners whose pointer
     can change. ``lead.duplicate_of`` must be its stored pointer (no query to re-read it).
 
     Only what changed is written: a pair already stored with the same reasons keeps its row (and
     its ``detected_at``: when it was found), so a re-check that finds nothing new writes nothing.
+    ``later``: leads whose own check comes later in the same transaction (a batch), which sets
+    their pointer from their matches anyway; re-pointing them here is left to the caller
+    (`Recorded.deferred`), for the case their check does not happen after all.
     """
     tenant_id, lead_id = lead.tenant_id, lead.id
     gone = [other for other in known if other not in matches]
@@ -187,9 +197,10 @@ def record(lead: Lead, matches: dict[str, Match], known: dict[str, tuple[str, ..
     # pair is new and this lead is older than the partner, or when the pair was dropped:
     # partners older than this lead, or already paired with it, keep theirs and cost no query.
     newer = [m.id for m in matches.values() if m.key > key and m.id not in known]
-    pointers.update(refresh_duplicate_of(tenant_id, newer + gone))
+    deferred = [other for other in newer + gone if other in later]
+    pointers.update(refresh_duplicate_of(tenant_id, [other for other in newer + gone if other not in later]))
     new = [{"leadId": m.id, "reasons": list(m.reasons)} for m in matches.values() if m.id not in known]
-    return Recorded(new, pointers)
+    return Recorded(new, pointers, deferred)
 
 
 def _point(lead: Lead, pointed: str | None) -> bool:

@@ -8,7 +8,9 @@ three commits). `claim_and_run` takes one turn for up to a batch of jobs.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
+from functools import reduce
 from typing import Any, Protocol
 
 import peewee
@@ -16,7 +18,7 @@ import peewee
 from store.db import database, is_postgres, transaction
 from store.errors import Unavailable
 from store.jobs import queue
-from store.models import Job
+from store.models import Job, utcnow
 
 
 class BatchRun(Protocol):
@@ -59,11 +61,13 @@ def claim_and_run(
     would queue twice behind the request path's writes. A crash before the commit leaves the
     jobs queued as they were (no lease to wait out)."""
     claimed = queue.claim(worker_id, limit=limit, tenant_id=tenant_id, kinds=(kind,))
-    return claimed, run_batch(claimed, handler) if claimed else {}
+    return claimed, run_batch(claimed, handler, leases_held=True) if claimed else {}
 
 
 @transaction
-def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Exception]:
+def run_batch(
+    claimed: Sequence[Job], handler: queue.JobHandler, *, leases_held: bool = False
+) -> dict[str, Exception]:
     """Run claimed jobs of one batchable kind in ONE transaction (one BEGIN/COMMIT, on SQLite one
     turn of the writer lock, instead of two per job); returns job id -> the error of each job
     that raised (the caller records it with `fail`, in its own transaction).
@@ -72,6 +76,10 @@ def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Ex
     when its ``done`` does: a job that raised, or whose lease is no longer held (a worker that
     was too slow), leaves nothing behind. The completion's UPDATE also holds the job row until
     the commit (PostgreSQL; SQLite has one writer), so no other worker can claim it meanwhile.
+
+    ``leases_held``: the jobs were claimed in this same transaction (`claim_and_run`), so no
+    lease can have been lost; their completions are then one UPDATE after the last job
+    (`finish_all`), still in this transaction: a job's writes and its ``done`` commit together.
     """
     if is_postgres():
         # Batches of one kind and tenant take turns (a transaction-scoped advisory lock, taken in
@@ -82,15 +90,18 @@ def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Ex
     start = _STARTS.get(claimed[0].kind) if claimed else None
     batch = start(claimed) if start is not None else None
     errors: dict[str, Exception] = {}
+    done: list[tuple[Job, dict[str, Any] | None]] = []
     for job in claimed:
         try:
             with database.atomic() as savepoint:
                 result = batch.run(job) if batch is not None else handler(job)
-                held = queue.finish(job, result)
+                held = leases_held or queue.finish(job, result)
                 if not held:
                     savepoint.rollback()  # lease lost: the job is another worker's now
             if held and batch is not None:
                 batch.kept(job)
+            if leases_held:
+                done.append((job, result))
         except (Unavailable, peewee.OperationalError, peewee.InterfaceError):
             # The database, not the job: a deadlock with another worker's batch (PostgreSQL)
             # or a lost connection. The whole batch rolls back; `transaction` runs it again
@@ -100,4 +111,40 @@ def run_batch(claimed: Sequence[Job], handler: queue.JobHandler) -> dict[str, Ex
             errors[job.id] = exc
     if batch is not None:
         batch.close()
+    finish_all(done)
     return errors
+
+
+def finish_all(done: Sequence[tuple[Job, dict[str, Any] | None]]) -> None:
+    """`queue.finish` for many held jobs: one UPDATE per tenant, each job's ``result`` by a CASE.
+    Raises (rolling the caller's transaction back) if any lease is not held after all."""
+    now = utcnow()
+    by_tenant: dict[str, list[tuple[Job, dict[str, Any] | None]]] = {}
+    for job, result in done:
+        by_tenant.setdefault(job.tenant_id, []).append((job, result))
+    for tenant_id, group in by_tenant.items():
+        results = [(job.id, _json(result)) for job, result in group]
+        finished = Job.update(
+            {
+                Job.state: queue.DONE,
+                Job.locked_until: None,
+                Job.finished_at: now,
+                Job.updated_at: now,
+                Job.result: peewee.Case(Job.id, results),
+            }
+        ).where(
+            (Job.tenant_id == tenant_id)
+            & Job.id.in_([job.id for job, _ in group])
+            & (Job.state == queue.RUNNING)
+            & reduce(
+                operator.or_, [(Job.id == job.id) & (Job.locked_by == job.locked_by) for job, _ in group]
+            )
+        )
+        if finished.execute() != len(group):
+            raise RuntimeError("a batched job's lease was lost inside its own claiming transaction")
+
+
+def _json(result: dict[str, Any] | None) -> Any:
+    """A job result as a CASE branch: typed as the column is (PostgreSQL infers no type there)."""
+    value = Job.result.to_value(result)
+    return peewee.Cast(value, "json") if is_postgres() else value

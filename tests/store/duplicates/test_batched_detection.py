@@ -205,3 +205,24 @@ def test_a_batch_emits_the_events_its_jobs_emit_run_one_by_one(tenant: SeededTen
         duplicates.detect(tenant.id, lead_id)
     assert _duplicate_events(tenant.id) == batched
     assert _stored(tenant.id) == stored
+
+
+def test_a_partner_whose_own_job_is_not_kept_is_still_pointed(tenant: SeededTenant) -> None:
+    """The older lead's job leaves the newer partner's pointer to the partner's own job later in
+    the batch; when that job is not kept (its lease was lost), the batch points it at its end."""
+    caller = principal(tenant.live_key)
+    older = leads.create_lead(caller, {"email": "ida@example.com", "first_name": "Ida", "last_name": "Ek"})
+    newer = leads.create_lead(caller, {"email": "IDA@example.com", "first_name": "Ida", "last_name": "Ek"})
+    claimed = jobs.claim("worker-a", limit=10, tenant_id=tenant.id)
+    assert [job.payload["leadId"] for job in claimed] == [older.id, newer.id]
+    Job.update(locked_by="worker-b").where((Job.tenant_id == tenant.id) & (Job.id == claimed[1].id)).execute()
+
+    assert batches.run_batch(claimed, duplicates.run_dedup_job) == {}
+
+    stored = Lead.get((Lead.tenant_id == tenant.id) & (Lead.id == newer.id))
+    assert (stored.duplicate_of, stored.version) == (older.id, newer.version + 1)
+    assert jobs.get_job(tenant.id, claimed[1].id).state == jobs.RUNNING  # worker-b's, untouched
+    assert _stored(tenant.id)[0] == {
+        (older.id, newer.id, ("email",)),
+        (newer.id, older.id, ("email",)),
+    }
