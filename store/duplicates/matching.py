@@ -141,30 +141,27 @@ def _tuples(query: peewee.ModelSelect[Lead]) -> Iterator[tuple[Any, ...]]:
     return rows
 
 
-def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[Lead]:
-    """The stored leads among ``ids``, with the columns that decide which rules apply."""
-    present: list[Lead] = []
+def _with_phone(tenant_id: str, ids: list[str]) -> list[str]:
+    """The leads among ``ids`` (stored values) that have an E.164 number: only they can match by
+    phone. Asked first (primary-key lookups) because the phone join is the one SQLite can plan
+    badly: where ``ANALYZE`` saw mostly phone-less leads, its statistics call the phone index
+    useless and it SCANs the leads table once per checked lead (bench/RESULTS.md, dedup plans)."""
+    query = Lead.select(Lead.id).where(
+        (Lead.tenant_id == tenant_id) & Lead.id.in_(ids) & Lead.phone_e164.is_null(False)
+    )
+    return [row[0] for row in _tuples(query)]
+
+
+def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[str]:
+    present: list[str] = []
     for start in range(0, len(ids), IDS_PER_QUERY):
-        query = Lead.select(Lead.id, Lead.tenant_id, Lead.environment, Lead.phone_e164, Lead.company)
-        present.extend(
-            query.where(
-                (Lead.tenant_id == tenant_id)
-                & (Lead.environment == environment)
-                & Lead.id.in_(ids[start : start + IDS_PER_QUERY])
-            )
+        query = Lead.select(Lead.id).where(
+            (Lead.tenant_id == tenant_id)
+            & (Lead.environment == environment)
+            & Lead.id.in_(ids[start : start + IDS_PER_QUERY])
         )
+        present += [row[0] for row in _tuples(query)]
     return present
-
-
-def _applies(reason: str, lead: Lead) -> bool:
-    """Whether ``reason`` can match ``lead`` at all, as `match_queries` decides per lead: a rule
-    that cannot is not queried (SQLite's statistics may rate the phone index useless when few
-    leads have phones, and would then scan the table for a phone query)."""
-    if reason == PHONE:
-        return bool(lead.phone_e164)
-    if reason == NAME_COMPANY:
-        return normalize_company(lead.company) is not None
-    return True
 
 
 def matches_for_many(tenant_id: str, environment: str, leads: Iterable[Lead | str]) -> dict[str, list[Match]]:
@@ -182,21 +179,24 @@ def matches_for_many(tenant_id: str, environment: str, leads: Iterable[Lead | st
     and by bulk imports, which apply the same rules to whole chunks.
     """
     given = list(leads)
-    rows = [
-        lead
-        for lead in given
-        if not isinstance(lead, str) and (lead.tenant_id, lead.environment) == (tenant_id, environment)
-    ]
-    if any(isinstance(lead, str) for lead in given):  # plain ids: which of them are stored
-        rows += _stored(tenant_id, environment, [lead for lead in given if isinstance(lead, str)])
-    rows = list({lead.id: lead for lead in rows}.values())
-    found: dict[str, dict[str, tuple[dt.datetime, set[str]]]] = {lead.id: {} for lead in rows}
-    for reason in REASONS:
-        ids = [lead.id for lead in rows if _applies(reason, lead)]
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            chunk = ids[start : start + IDS_PER_QUERY]
+    rows = [lead for lead in given if not isinstance(lead, str)]
+    ids = list(
+        dict.fromkeys(
+            lead.id for lead in rows if (lead.tenant_id, lead.environment) == (tenant_id, environment)
+        )
+    )
+    if len(rows) < len(given):  # plain ids: which of them are stored, and this tenant's
+        ids += _stored(tenant_id, environment, [lead for lead in given if isinstance(lead, str)])
+    ids = list(dict.fromkeys(ids))
+    found: dict[str, dict[str, tuple[dt.datetime, set[str]]]] = {lead_id: {} for lead_id in ids}
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        for reason in REASONS:
+            checked = _with_phone(tenant_id, chunk) if reason == PHONE else chunk
+            if not checked:
+                continue
             for lead_id, company, other, other_company, created_at in _tuples(
-                _pairs(tenant_id, environment, chunk, reason)
+                _pairs(tenant_id, environment, checked, reason)
             ):
                 if reason == NAME_COMPANY:
                     key = normalize_company(company)
