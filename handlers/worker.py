@@ -20,6 +20,7 @@ import uuid
 from handlers.http.metrics import job_timer, metrics
 from store.errors import StoreError
 from store.events import retention
+from store.jobs import batches
 from store.jobs import queue as jobs
 from store.models import Job
 
@@ -28,6 +29,7 @@ log = logging.getLogger("leadpipe.worker")
 # Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
 JOB_MODULES: tuple[str, ...] = (
     "store.duplicates.detection",
+    "store.duplicates.batch",  # dedup jobs checked a batch at a time
     "store.imports.job",
     "store.webhooks.delivery",
 )
@@ -38,9 +40,15 @@ IDLE_POLL_SECONDS = 1.0
 # had not committed yet), look again this soon, then fall back to the idle poll.
 WAKE_RETRY_SECONDS = (0.01, 0.05)
 BATCH = 10
-# Dedup jobs claimed and checked per transaction (`jobs.claim_and_run`): a few ms each, so a
+# Dedup jobs claimed and checked per transaction (`batches.claim_and_run`): a few ms each, so a
 # batch holds SQLite's writer for tens of ms; larger batches starve the request path's writes.
 DB_BATCH = 20
+# After a batch that was not full, the next one waits this long to gather jobs (the loop serving
+# the other kinds meanwhile): under a stream of creates one batch of many instead of many of
+# one or two, which is what makes a job cheap (its reads are shared, `store.duplicates.batch`)
+# and takes SQLite's writer from the requests a few times a second instead of after each
+# create. Adds at most this much to a duplicate's detection latency (target: p99 <= 1 s).
+BATCH_GATHER_SECONDS = 0.2
 # Succeeded jobs are deleted after a week (failed ones stay for inspection), checked hourly.
 FINISHED_JOB_RETENTION = dt.timedelta(days=7)
 PURGE_INTERVAL_SECONDS = 3600.0
@@ -94,10 +102,15 @@ def release_dead_workers_jobs() -> None:
 class Worker:
     """Claims due jobs in batches and runs each one's handler, recording the outcome."""
 
-    def __init__(self, worker_id: str | None = None, *, lease_seconds: int = 300) -> None:
+    def __init__(
+        self, worker_id: str | None = None, *, lease_seconds: int = 300, gather_seconds: float = 0.0
+    ) -> None:
         load_handlers()
         self.worker_id = worker_id or new_worker_id()
         self.lease_seconds = lease_seconds
+        # `BATCH_GATHER_SECONDS` for the serving loop; 0 (drain at once) for tests and one-shot runs.
+        self.gather_seconds = gather_seconds
+        self.next_batch_at = 0.0  # time.monotonic() before which batchable kinds are not claimed
 
     def run_job(self, job: Job) -> bool:
         """Run one claimed job; True when it completed."""
@@ -120,13 +133,13 @@ class Worker:
         return jobs.complete(job, result)
 
     def run_batch(self, kind: str, batch: list[Job]) -> None:
-        """Jobs of one batchable kind in one transaction (`jobs.run_batch`). If the batch as a
+        """Jobs of one batchable kind in one transaction (`batches.run_batch`). If the batch as a
         whole cannot commit (database unavailable), each job runs on its own as before."""
         handler = jobs.handler_for(kind)
         assert handler is not None  # batched() is only true for registered kinds
         started = time.perf_counter()
         try:
-            errors = jobs.run_batch(batch, handler)
+            errors = batches.run_batch(batch, handler)
         except StoreError as exc:
             log.warning(
                 "batch of %d %s jobs failed (%s); running them one by one", len(batch), kind, exc.message
@@ -142,7 +155,7 @@ class Worker:
         handler = jobs.handler_for(kind)
         assert handler is not None  # batched_kinds() lists registered kinds only
         started = time.perf_counter()
-        claimed, errors = jobs.claim_and_run(
+        claimed, errors = batches.claim_and_run(
             self.worker_id, kind, handler, limit=DB_BATCH, tenant_id=tenant_id
         )
         self._record(kind, claimed, errors, started)
@@ -163,7 +176,12 @@ class Worker:
         """Run due jobs; returns how many were claimed. Batchable kinds (dedup) first, claimed
         and run in one transaction per batch; then up to ``limit`` jobs of the other kinds, one
         by one in claim order."""
-        total = sum(self.run_batched(kind, tenant_id=tenant_id) for kind in jobs.batched_kinds())
+        total = 0
+        if time.monotonic() >= self.next_batch_at:
+            total = sum(self.run_batched(kind, tenant_id=tenant_id) for kind in jobs.batched_kinds())
+            # A full batch: more may be due, go on at once. Otherwise let the next one gather.
+            full = total >= DB_BATCH
+            self.next_batch_at = 0.0 if full or not total else time.monotonic() + self.gather_seconds
         claimed = jobs.claim(
             self.worker_id,
             limit=limit,
@@ -215,7 +233,11 @@ class Worker:
             except Exception:  # the loop must survive anything and log it
                 log.exception("worker %s loop error", self.worker_id)
                 busy = 0
-            if busy:
+            gathering = self.next_batch_at - time.monotonic()
+            if gathering > 0 and not busy:  # the next batch is gathering: wait for it, no longer
+                stop.wait(gathering)
+                retry = 0
+            elif busy:
                 retry = 0
             elif 0 < retry <= len(WAKE_RETRY_SECONDS):
                 stop.wait(WAKE_RETRY_SECONDS[retry - 1])
@@ -245,7 +267,7 @@ def start_threads(count: int, stop: threading.Event, tenant_id: str | None = Non
     threads = []
     for index in range(count):
         thread = threading.Thread(
-            target=Worker().run_forever,
+            target=Worker(gather_seconds=BATCH_GATHER_SECONDS).run_forever,
             args=(stop, tenant_id),
             name=f"leadpipe-worker-{index}",
             daemon=True,

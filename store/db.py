@@ -161,9 +161,14 @@ def transaction(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        attempts = 1 if database.in_transaction() else MAX_ATTEMPTS
+        # Joined as a savepoint: this thread already holds the writer turn and the connection.
+        nested = database.in_transaction()
+        attempts = 1 if nested else MAX_ATTEMPTS
         for attempt in range(1, attempts + 1):
             try:
+                if nested:
+                    with database.atomic():
+                        return fn(*args, **kwargs)
                 with _writer_turn(), database.connection_context(), database.atomic():
                     return fn(*args, **kwargs)
             except Exception as exc:

@@ -2,15 +2,8 @@
 
 Every lead creation (API, capture, import) enqueues a ``dedup`` job in its own transaction
 (`enqueue_detection`), and so does a change to a field the rules read (`MATCHED_FIELDS`); the
-worker then compares the lead with the others of its tenant and environment. Three rules, each
-recorded as a reason:
-
-- ``email``: the same `lead_rules.normalize_email` key (case and outer whitespace ignored,
-  ``+tag`` dropped for every domain, dots dropped for gmail.com / googlemail.com);
-- ``phone``: the same E.164 number (only numbers that parse as real ones have one);
-- ``name_company``: the same first and last name (case-insensitive) at the same company, where
-  company names compare case-, punctuation- and whitespace-insensitively and without a
-  trailing legal form ("Acme, Inc." = "ACME").
+worker then compares the lead with the others of its tenant and environment by the rules of
+`store.duplicates.matching` (email, phone, name + company), each match recorded with its reasons.
 
 A pair is stored in both directions, so either lead lists the other. ``leads.duplicate_of``
 names the oldest *earlier* lead that matches: the original has none. The job is idempotent: a
@@ -19,34 +12,29 @@ re-run recomputes the lead's pairs from scratch.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
 
 from store.db import transaction
+from store.duplicates.matching import (  # the rules; re-exported for the callers of detection
+    EMAIL,
+    NAME_COMPANY,
+    PHONE,
+    Match,
+    find_matches,
+    match_queries,
+    normalize_company,
+)
 from store.events import emit as events
 from store.jobs import queue as jobs
 from store.models import Job, Lead, LeadDuplicate, utcnow
 
 KIND = "dedup"
-EMAIL, PHONE, NAME_COMPANY = "email", "phone", "name_company"
 # Lead columns the rules read: changing one (PATCH, onDuplicate=update) re-runs detection.
 MATCHED_FIELDS = frozenset({"email", "phone", "first_name", "last_name", "company"})
-_LEGAL_EN = ("inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc", "pty")
-_LEGAL_EU = ("gmbh", "ag", "kg", "sa", "sas", "sarl", "bv", "nv", "srl", "spa", "oy", "ab", "as")
-LEGAL_FORMS = frozenset(_LEGAL_EN + _LEGAL_EU)
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def normalize_company(company: str | None) -> str | None:
-    if not company:
-        return None
-    words = _NON_WORD.sub(" ", company.casefold()).split()
-    while len(words) > 1 and words[-1] in LEGAL_FORMS:
-        words.pop()
-    return " ".join(words) or None
 
 
 def enqueue_detection(lead: Lead) -> Job:
@@ -59,48 +47,14 @@ def enqueue_detections(tenant_id: str, lead_ids: Iterable[str]) -> None:
     jobs.enqueue_many(tenant_id, KIND, [{"leadId": lead_id} for lead_id in lead_ids])
 
 
-def _others(lead: Lead) -> peewee.ModelSelect[Lead]:
-    return Lead.select(Lead.id, Lead.company, Lead.created_at).where(
-        (Lead.tenant_id == lead.tenant_id) & (Lead.environment == lead.environment) & (Lead.id != lead.id)
-    )
-
-
-def match_queries(lead: Lead) -> dict[str, peewee.ModelSelect[Lead]]:
-    """The candidate lookups for ``lead``, one per rule that applies, each served by an index of
-    the leads table: ``(tenant_id, environment, email_normalized)``, ``(..., phone_e164)`` and
-    ``leads_name_match`` (``lower(last_name), lower(first_name)``; the company compares in
-    Python). `bench.plans.explain_dedup` records their plans."""
-    queries = {EMAIL: _others(lead).where(Lead.email_normalized == lead.email_normalized)}
-    if lead.phone_e164:
-        queries[PHONE] = _others(lead).where(Lead.phone_e164 == lead.phone_e164)
-    if normalize_company(lead.company):
-        queries[NAME_COMPANY] = _others(lead).where(
-            (peewee.fn.LOWER(Lead.last_name) == peewee.fn.LOWER(lead.last_name))
-            & (peewee.fn.LOWER(Lead.first_name) == peewee.fn.LOWER(lead.first_name))
-        )
-    return queries
-
-
-def find_matches(lead: Lead, created: dict[str, Any] | None = None) -> dict[str, list[str]]:
-    """Other lead id -> the reasons it matches ``lead``; ``created`` (if given) collects each
-    match's ``(created_at, id)`` key, which `detect` uses to point ``lead`` without a query."""
-    found: dict[str, list[str]] = {}
-    company = normalize_company(lead.company)
-    for reason, query in match_queries(lead).items():
-        for row in query:
-            if reason != NAME_COMPANY or normalize_company(row.company) == company:
-                found.setdefault(row.id, []).append(reason)
-                if created is not None:
-                    created[row.id] = (row.created_at, row.id)
-    return found
-
-
-def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
-    """Point each lead at its oldest earlier match (or nothing) from the stored pairs.
+def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> dict[str, str | None]:
+    """Point each lead at its oldest earlier match (or nothing) from the stored pairs; returns
+    the leads whose pointer changed, with the new one.
 
     ``duplicateOf`` is part of what a client sees, so a change bumps the lead's ``version``
     (its ETag). Leads are visited in id order, the order merges lock them in.
     """
+    changed: dict[str, str | None] = {}
     for lead_id in sorted(set(lead_ids)):
         lead = Lead.select(Lead.id, Lead.created_at, Lead.duplicate_of).where(
             (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
@@ -128,6 +82,8 @@ def refresh_duplicate_of(tenant_id: str, lead_ids: Iterable[str]) -> None:
         Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
             (Lead.tenant_id == tenant_id) & (Lead.id == lead_id)
         ).execute()
+        changed[lead_id] = pointed
+    return changed
 
 
 def forget(tenant_id: str, lead_ids: Iterable[str]) -> None:
@@ -148,15 +104,61 @@ def forget(tenant_id: str, lead_ids: Iterable[str]) -> None:
 
 @transaction
 def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
+    """Check one lead (a job run alone): its matches, stored pairs and pointer, and the
+    ``lead.duplicate_detected`` event for matches not known before. `store.duplicates.batch`
+    does the same for a batch of jobs with one query per rule."""
     lead = Lead.select().where((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)).first()
     if lead is None:
-        return {"leadId": lead_id, "matches": 0, "skipped": "lead no longer exists"}
+        return skipped(lead_id)
     created: dict[str, Any] = {}
-    matches = find_matches(lead, created)
-    stale = LeadDuplicate.select(LeadDuplicate.duplicate_id).where(
+    found = find_matches(lead, created)
+    ordered = sorted(found, key=lambda other: created[other])  # oldest first, as in a batch
+    matches = {other: Match(other, created[other][0], tuple(sorted(found[other]))) for other in ordered}
+    stored = LeadDuplicate.select(LeadDuplicate.duplicate_id, LeadDuplicate.reasons).where(
         (LeadDuplicate.tenant_id == tenant_id) & (LeadDuplicate.lead_id == lead_id)
     )
-    known = {row.duplicate_id for row in stale}
+    outcome = record(lead, matches, {row.duplicate_id: tuple(row.reasons) for row in stored})
+    if outcome.new:  # only news: a re-run of the job finds the pairs stored and emits nothing
+        events.emit(
+            events.LEAD_DUPLICATE,
+            Lead.get((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)),  # as committed now
+            extra={"duplicates": outcome.new},
+        )
+    return {"leadId": lead_id, "matches": len(matches)}
+
+
+def skipped(lead_id: str) -> dict[str, Any]:
+    return {"leadId": lead_id, "matches": 0, "skipped": "lead no longer exists"}
+
+
+@dataclass
+class Recorded:
+    """What `record` wrote: the matches that are news (for the event), every lead whose
+    ``duplicate_of`` it changed (each change also bumped that lead's version), and the partners
+    whose pointer it left to a later check (``later``)."""
+
+    new: list[dict[str, Any]]
+    pointers: dict[str, str | None]
+    deferred: list[str] = field(default_factory=list)  # partners left to re-point (``later``)
+
+
+def record(
+    lead: Lead,
+    matches: dict[str, Match],
+    known: dict[str, tuple[str, ...]],
+    later: Container[str] = (),
+) -> Recorded:
+    """Store ``lead``'s pairs as exactly ``matches`` (``known``: the pairs stored before, partner
+    -> reasons), point it at its oldest earlier match, and re-point the partners whose pointer
+    can change. ``lead.duplicate_of`` must be its stored pointer (no query to re-read it).
+
+    Only what changed is written: a pair already stored with the same reasons keeps its row (and
+    its ``detected_at``: when it was found), so a re-check that finds nothing new writes nothing.
+    ``later``: leads whose own check comes later in the same transaction (a batch), which sets
+    their pointer from their matches anyway; re-pointing them here is left to the caller
+    (`Recorded.deferred`), for the case their check does not happen after all.
+    """
+    tenant_id, lead_id = lead.tenant_id, lead.id
     gone = [other for other in known if other not in matches]
     if gone:
         LeadDuplicate.delete().where(
@@ -166,54 +168,59 @@ def detect(tenant_id: str, lead_id: str) -> dict[str, Any]:
                 | ((LeadDuplicate.duplicate_id == lead_id) & LeadDuplicate.lead_id.in_(gone))
             )
         ).execute()
+    changed = [match for match in matches.values() if known.get(match.id) != match.reasons]
     now = utcnow()
-    rows = []
-    for other, reasons in matches.items():
-        for a, b in ((lead_id, other), (other, lead_id)):
-            rows.append(
-                {
-                    "tenant_id": tenant_id,
-                    "lead_id": a,
-                    "duplicate_id": b,
-                    "environment": lead.environment,
-                    "reasons": sorted(reasons),
-                    "detected_at": now,
-                }
-            )
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "lead_id": a,
+            "duplicate_id": b,
+            "environment": lead.environment,
+            "reasons": list(match.reasons),
+            "detected_at": now,
+        }
+        for match in changed
+        for a, b in ((lead_id, match.id), (match.id, lead_id))
+    ]
     if rows:
         LeadDuplicate.insert_many(rows).on_conflict(
             conflict_target=(LeadDuplicate.tenant_id, LeadDuplicate.lead_id, LeadDuplicate.duplicate_id),
             preserve=(LeadDuplicate.reasons, LeadDuplicate.detected_at),
         ).execute()
-    _point(lead, created)
-    # A partner's pointer is its oldest EARLIER match, so it can only change when this lead is
-    # older than the partner, or when their pair was dropped: partners older than this lead,
-    # whose pairs only gained this (later) lead, keep theirs and cost no query.
+    pointers = {}
     key = (lead.created_at, lead.id)
-    refresh_duplicate_of(tenant_id, [other for other in matches if created[other] > key] + gone)
-    new = [{"leadId": other, "reasons": sorted(matches[other])} for other in matches if other not in known]
-    if new:  # only news: a re-run of the job finds the pairs stored and emits nothing
-        events.emit(
-            events.LEAD_DUPLICATE,
-            Lead.get((Lead.tenant_id == tenant_id) & (Lead.id == lead_id)),  # as committed now
-            extra={"duplicates": new},
-        )
-    return {"leadId": lead_id, "matches": len(matches)}
-
-
-def _point(lead: Lead, created: dict[str, Any]) -> None:
-    """`refresh_duplicate_of` for the lead just checked, from its matches in hand: after
-    `detect` stored them, its pairs are exactly those matches (two queries saved per job)."""
-    key = (lead.created_at, lead.id)
-    earlier = [created[other] for other in created if created[other] < key]
+    earlier = [match.key for match in matches.values() if match.key < key]
     pointed = min(earlier)[1] if earlier else None
-    if pointed == lead.duplicate_of:
-        return
-    Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
-        (Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id)
-    ).execute()
+    if pointed != lead.duplicate_of and _point(lead, pointed):
+        pointers[lead_id] = pointed
+    # A partner's pointer is its oldest EARLIER stored match, so it can only change when their
+    # pair is new and this lead is older than the partner, or when the pair was dropped:
+    # partners older than this lead, or already paired with it, keep theirs and cost no query.
+    newer = [m.id for m in matches.values() if m.key > key and m.id not in known]
+    deferred = [other for other in newer + gone if other in later]
+    pointers.update(refresh_duplicate_of(tenant_id, [other for other in newer + gone if other not in later]))
+    new = [{"leadId": m.id, "reasons": list(m.reasons)} for m in matches.values() if m.id not in known]
+    return Recorded(new, pointers, deferred)
+
+
+def _point(lead: Lead, pointed: str | None) -> bool:
+    """Set the checked lead's pointer (after `record` stored its pairs, they are exactly its
+    matches: no query to find the oldest). Guarded by the stored value, so a lead already
+    pointed there is not bumped again; True if it changed."""
+    differs = (
+        Lead.duplicate_of.is_null(False)
+        if pointed is None
+        else (Lead.duplicate_of.is_null() | (Lead.duplicate_of != pointed))
+    )
+    query = Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
+        (Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id) & differs
+    )
+    return bool(query.execute())
 
 
 @jobs.job_handler(KIND, batch=True)  # database writes only: the worker runs many per transaction
 def run_dedup_job(job: Job) -> dict[str, Any]:
     return detect(job.tenant_id, job.payload["leadId"])
+
+
+__all__ = ["EMAIL", "NAME_COMPANY", "PHONE", "find_matches", "match_queries", "normalize_company"]

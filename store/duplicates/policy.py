@@ -61,15 +61,20 @@ def rejection_message(existing_id: str) -> str:
     return f"A lead with this email already exists: {existing_id}"
 
 
-@transaction
 def create_lead(caller: Principal, fields: dict[str, Any], on_duplicate: str = ALLOW) -> tuple[Lead, bool]:
     """Create, or with ``reject``/``update`` look for an existing lead by normalized email first.
 
     Returns the lead and whether it was created (False: an existing lead was updated).
     """
-    if on_duplicate != ALLOW:  # serialise lookups with creates: the counter, then the lead
-        quotas.lock(caller.tenant_id, caller.environment)
-    existing = find_by_email(caller, fields["email"]) if on_duplicate != ALLOW else None
+    if on_duplicate == ALLOW:  # nothing to look up: the create is the whole transaction
+        return lifecycle.create_lead(caller, fields), True
+    return _create_or_match(caller, fields, on_duplicate)
+
+
+@transaction
+def _create_or_match(caller: Principal, fields: dict[str, Any], on_duplicate: str) -> tuple[Lead, bool]:
+    quotas.lock(caller.tenant_id, caller.environment)  # lookups wait for creates: counter, then lead
+    existing = find_by_email(caller, fields["email"])
     if existing is not None and on_duplicate == REJECT:
         raise Conflict(rejection_message(existing.id), [rejection(existing.id)])
     if existing is not None:

@@ -22,8 +22,8 @@ API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
   caller still holds the lease, so a worker that lost its lease cannot overwrite a newer run.
 - ``get_job(tenant_id, job_id)`` reads one job (state, attempts, result, last_error).
 - ``@job_handler("kind", batch=True)`` marks a handler whose work is a few short database
-  writes (dedup): the worker runs many claimed jobs of that kind with `run_batch`, all in ONE
-  transaction, each job in its own savepoint together with its completion.
+  writes (dedup): the worker runs many claimed jobs of that kind in ONE transaction
+  (`store.jobs.batches`), each job in its own savepoint together with its completion.
 - ``wait_for_work(timeout)``: how an idle worker sleeps; `enqueue` in this process wakes it.
 
 States: ``queued`` -> ``running`` -> ``done`` | back to ``queued`` (retry) | ``failed``.
@@ -33,15 +33,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import operator
 import threading
 from collections.abc import Callable, Sequence
+from functools import reduce
 from typing import Any
 
 import peewee
 
 from store import bulk
-from store.db import database, is_postgres, reading, transaction
-from store.errors import NotFound, Unavailable
+from store.db import is_postgres, reading, transaction
+from store.errors import NotFound
 from store.ids import new_id
 from store.models import Job, utcnow
 
@@ -61,7 +63,7 @@ _ENQUEUED = threading.Event()
 def job_handler(kind: str, *, batch: bool = False) -> Callable[[JobHandler], JobHandler]:
     """Register the function that runs jobs of ``kind`` (one per kind). ``batch=True``: the
     handler only writes to the database (no network, no long work), so many of its jobs may
-    share one transaction (`run_batch`)."""
+    share one transaction (`store.jobs.batches`)."""
 
     def register(fn: JobHandler) -> JobHandler:
         _HANDLERS[kind] = fn
@@ -186,22 +188,29 @@ def claim(
     kinds: Sequence[str] | None = None,
     skip_kinds: Sequence[str] = (),
 ) -> list[Job]:
-    """Due jobs (of ``kinds`` if given, none of ``skip_kinds``), each handed to this worker only."""
+    """Due jobs (of ``kinds`` if given, none of ``skip_kinds``), each handed to this worker only.
+
+    The candidates are read and taken in this one write transaction, where nobody else can take
+    them meanwhile: PostgreSQL's ``FOR UPDATE SKIP LOCKED`` locks them for us (skipping those
+    another worker holds), SQLite's IMMEDIATE transaction holds the only writer. So one UPDATE
+    per tenant takes them all, still guarded by the state and attempt count read; should it
+    ever take fewer (it cannot, by the above), the rows it did take are read back.
+    """
     now = utcnow()
-    query = _claimable(now, tenant_id, kinds, skip_kinds)
-    if is_postgres():
-        candidates = list(query.limit(limit).for_update(skip_locked=True))
-    else:
-        # Look a little further than ``limit``: another worker may take some of them first.
-        candidates = list(query.limit(limit * 4))
+    query = _claimable(now, tenant_id, kinds, skip_kinds).limit(limit)
+    candidates = list(query.for_update(skip_locked=True) if is_postgres() else query)
     lease = now + dt.timedelta(seconds=lease_seconds)
     claimed: list[Job] = []
     for job in candidates:
-        if len(claimed) == limit:
-            break
         if job.state == RUNNING and job.attempts >= job.max_attempts:
             _give_up(job, now)  # its last attempt died with its worker: do not run it again
-            continue
+        else:
+            claimed.append(job)
+    by_tenant: dict[str, list[Job]] = {}
+    for job in claimed:
+        by_tenant.setdefault(job.tenant_id, []).append(job)
+    for tenant, group in by_tenant.items():
+        seen = peewee.Tuple(Job.id, Job.state, Job.attempts)
         taken = (
             Job.update(
                 state=RUNNING,
@@ -211,17 +220,26 @@ def claim(
                 updated_at=now,
             )
             .where(
-                (Job.tenant_id == job.tenant_id)
-                & (Job.id == job.id)
-                & (Job.state == job.state)
-                & (Job.attempts == job.attempts)
+                (Job.tenant_id == tenant)
+                & Job.id.in_([job.id for job in group])
+                & reduce(operator.or_, [seen == (job.id, job.state, job.attempts) for job in group])
             )
             .execute()
         )
-        if taken == 1:
-            job.state, job.locked_by, job.locked_until = RUNNING, worker_id, lease
-            job.attempts += 1
-            claimed.append(job)
+        if taken != len(group):  # pragma: no cover - see the docstring
+            mine = {
+                row.id
+                for row in Job.select(Job.id).where(
+                    (Job.tenant_id == tenant)
+                    & Job.id.in_([job.id for job in group])
+                    & (Job.locked_by == worker_id)
+                    & (Job.locked_until == lease)
+                )
+            }
+            claimed = [job for job in claimed if job.tenant_id != tenant or job.id in mine]
+    for job in claimed:
+        job.state, job.locked_by, job.locked_until = RUNNING, worker_id, lease
+        job.attempts += 1
     return claimed
 
 
@@ -265,56 +283,11 @@ def progress(job: Job, result: dict[str, Any], lease_seconds: int = 300) -> bool
 
 @transaction
 def complete(job: Job, result: dict[str, Any] | None = None) -> bool:
-    return _finish(job, result)
+    return finish(job, result)
 
 
-@transaction
-def claim_and_run(
-    worker_id: str, kind: str, handler: JobHandler, *, limit: int, tenant_id: str | None = None
-) -> tuple[list[Job], dict[str, Exception]]:
-    """Claim due jobs of one batchable ``kind`` and run them (`run_batch`) in the SAME
-    transaction: one turn of SQLite's writer lock for the whole batch, where claiming apart
-    would queue twice behind the request path's writes. A crash before the commit leaves the
-    jobs queued as they were (no lease to wait out)."""
-    claimed = claim(worker_id, limit=limit, tenant_id=tenant_id, kinds=(kind,))
-    return claimed, run_batch(claimed, handler) if claimed else {}
-
-
-@transaction
-def run_batch(claimed: Sequence[Job], handler: JobHandler) -> dict[str, Exception]:
-    """Run claimed jobs of one batchable kind in ONE transaction (one BEGIN/COMMIT, on SQLite one
-    turn of the writer lock, instead of two per job); returns job id -> the error of each job
-    that raised (the caller records it with `fail`, in its own transaction).
-
-    Each job runs in a savepoint together with its completion, so a job's writes commit exactly
-    when its ``done`` does: a job that raised, or whose lease is no longer held (a worker that
-    was too slow), leaves nothing behind. The completion's UPDATE also holds the job row until
-    the commit (PostgreSQL; SQLite has one writer), so no other worker can claim it meanwhile.
-    """
-    if is_postgres():
-        # Batches of one kind and tenant take turns (a transaction-scoped advisory lock, taken in
-        # a fixed order): two workers' batches over the same leads would otherwise lock rows in
-        # different orders and deadlock. SQLite's single writer already serializes them.
-        for key in sorted({f"{job.kind}:{job.tenant_id}" for job in claimed}):
-            database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-    errors: dict[str, Exception] = {}
-    for job in claimed:
-        try:
-            with database.atomic() as savepoint:
-                result = handler(job)
-                if not _finish(job, result):
-                    savepoint.rollback()  # lease lost: the job is another worker's now
-        except (Unavailable, peewee.OperationalError, peewee.InterfaceError):
-            # The database, not the job: a deadlock with another worker's batch (PostgreSQL)
-            # or a lost connection. The whole batch rolls back; `transaction` runs it again
-            # (deadlocks), else the caller runs the jobs one by one.
-            raise
-        except Exception as exc:  # this job's attempt failed; the others of the batch go on
-            errors[job.id] = exc
-    return errors
-
-
-def _finish(job: Job, result: dict[str, Any] | None) -> bool:
+def finish(job: Job, result: dict[str, Any] | None) -> bool:
+    """Mark a held job ``done`` (call inside a transaction); False if its lease was lost."""
     now = utcnow()
     values: dict[Any, Any] = {
         Job.state: DONE,

@@ -37,15 +37,23 @@ def lock(tenant_id: str, environment: str) -> None:
 
 
 def reserve(tenant_id: str, environment: str, adding: int, quota: int | None) -> bool:
-    """Count ``adding`` new leads if they fit under ``quota`` (None: no cap); False if not."""
+    """Count ``adding`` new leads if they fit under ``quota`` (None: no cap); False if not.
+
+    One statement: an upsert whose ``DO UPDATE`` is conditional, so a missing counter row is
+    created and an existing one checked and moved at once (it changes no row when the leads do
+    not fit). PostgreSQL re-checks the condition on the latest row after waiting for its lock.
+    """
     if adding <= 0:
         return True
-    _ensure(tenant_id, environment)
-    condition = _row(tenant_id, environment)
-    if quota is not None:
-        condition &= LeadCount.count + adding <= quota
-    updated = LeadCount.update(count=LeadCount.count + adding).where(condition).execute()
-    return bool(updated)
+    if quota is not None and adding > quota:
+        return False  # not even into an empty counter
+    update = LeadCount.count + adding
+    query = LeadCount.insert(tenant_id=tenant_id, environment=environment, count=adding).on_conflict(
+        conflict_target=[LeadCount.tenant_id, LeadCount.environment],
+        update={LeadCount.count: update},
+        where=None if quota is None else (update <= quota),
+    )
+    return bool(query.as_rowcount().execute())
 
 
 def adjust(tenant_id: str, environment: str, delta: int) -> None:

@@ -9,6 +9,9 @@ from typing import Any
 
 from handlers.worker import Worker
 from store.duplicates import detection as duplicates
+from store.events import emit as events
+from store.events.models import Event
+from store.jobs import batches
 from store.jobs import queue as jobs
 from store.leads import lifecycle as leads
 from store.models import Job, Lead, LeadDuplicate
@@ -128,7 +131,7 @@ def test_a_batched_job_whose_lease_was_lost_leaves_nothing(tenant: SeededTenant)
         (Job.tenant_id == tenant.id) & (Job.id == lost.id)
     ).execute()
 
-    errors = jobs.run_batch(claimed, duplicates.run_dedup_job)
+    errors = batches.run_batch(claimed, duplicates.run_dedup_job)
 
     assert errors == {}
     states = {job.payload["leadId"]: (job.state, job.locked_by) for job in _dedup_jobs(tenant.id)}
@@ -153,7 +156,7 @@ def test_a_batched_job_that_raises_is_failed_alone(tenant: SeededTenant) -> None
     broken = next(job for job in claimed if job.payload["leadId"] == bad.id)
     broken.payload = {}  # a job without its lead id: the handler raises KeyError
 
-    errors = jobs.run_batch(claimed, duplicates.run_dedup_job)
+    errors = batches.run_batch(claimed, duplicates.run_dedup_job)
     assert list(errors) == [broken.id] and isinstance(errors[broken.id], KeyError)
     assert jobs.get_job(tenant.id, broken.id).state == jobs.RUNNING  # nothing of it was written
     done = next(job for job in claimed if job.payload["leadId"] == good.id)
@@ -170,3 +173,56 @@ def test_an_enqueue_wakes_an_idle_worker(tenant: SeededTenant) -> None:
     assert jobs.wait_for_work(0) is False
     _create_many(tenant, 1, seed=3)
     assert jobs.wait_for_work(0) is True
+
+
+def _duplicate_events(tenant_id: str) -> list[tuple[str, str | None, list[tuple[str, tuple[str, ...]]]]]:
+    """Each ``lead.duplicate_detected`` event as (lead, its duplicateOf, news), in feed order."""
+    rows = Event.select().where((Event.tenant_id == tenant_id) & (Event.type == events.LEAD_DUPLICATE))
+    return [
+        (
+            row.resource_id,
+            row.data["object"]["duplicateOf"],
+            sorted((news["leadId"], tuple(news["reasons"])) for news in row.data["duplicates"]),
+        )
+        for row in rows.order_by(Event.created_at, Event.id)
+    ]
+
+
+def test_a_batch_emits_the_events_its_jobs_emit_run_one_by_one(tenant: SeededTenant) -> None:
+    """The batch reads its leads, matches and pairs up front and writes the events at its end;
+    what it emits (which leads, which news, each lead as committed) is what the same jobs emit
+    run one by one in claim order, from the same start."""
+    _create_many(tenant, 45, seed=15)
+    order = [job.payload["leadId"] for job in sorted(_dedup_jobs(tenant.id), key=lambda j: (j.run_at, j.id))]
+    assert Worker().run_until_idle(tenant_id=tenant.id) == 45
+    batched, stored = _duplicate_events(tenant.id), _stored(tenant.id)
+    assert len(batched) > 5
+
+    LeadDuplicate.delete().where(LeadDuplicate.tenant_id == tenant.id).execute()
+    Lead.update(duplicate_of=None).where(Lead.tenant_id == tenant.id).execute()
+    Event.delete().where((Event.tenant_id == tenant.id) & (Event.type == events.LEAD_DUPLICATE)).execute()
+    for lead_id in order:
+        duplicates.detect(tenant.id, lead_id)
+    assert _duplicate_events(tenant.id) == batched
+    assert _stored(tenant.id) == stored
+
+
+def test_a_partner_whose_own_job_is_not_kept_is_still_pointed(tenant: SeededTenant) -> None:
+    """The older lead's job leaves the newer partner's pointer to the partner's own job later in
+    the batch; when that job is not kept (its lease was lost), the batch points it at its end."""
+    caller = principal(tenant.live_key)
+    older = leads.create_lead(caller, {"email": "ida@example.com", "first_name": "Ida", "last_name": "Ek"})
+    newer = leads.create_lead(caller, {"email": "IDA@example.com", "first_name": "Ida", "last_name": "Ek"})
+    claimed = jobs.claim("worker-a", limit=10, tenant_id=tenant.id)
+    assert [job.payload["leadId"] for job in claimed] == [older.id, newer.id]
+    Job.update(locked_by="worker-b").where((Job.tenant_id == tenant.id) & (Job.id == claimed[1].id)).execute()
+
+    assert batches.run_batch(claimed, duplicates.run_dedup_job) == {}
+
+    stored = Lead.get((Lead.tenant_id == tenant.id) & (Lead.id == newer.id))
+    assert (stored.duplicate_of, stored.version) == (older.id, newer.version + 1)
+    assert jobs.get_job(tenant.id, claimed[1].id).state == jobs.RUNNING  # worker-b's, untouched
+    assert _stored(tenant.id)[0] == {
+        (older.id, newer.id, ("email",)),
+        (newer.id, older.id, ("email",)),
+    }

@@ -1,0 +1,216 @@
+"""The duplicate rules, for one lead (`find_matches`) or a whole set of leads (`matches_for_many`).
+
+Three rules, each recorded as a reason (`store.duplicates.detection` stores the pairs):
+
+- ``email``: the same `lead_rules.normalize_email` key (case and outer whitespace ignored,
+  ``+tag`` dropped for every domain, dots dropped for gmail.com / googlemail.com);
+- ``phone``: the same E.164 number (only numbers that parse as real ones have one);
+- ``name_company``: the same first and last name (case-insensitive, as the database's
+  ``LOWER`` folds them) at the same company, where company names compare case-, punctuation-
+  and whitespace-insensitively and without a trailing legal form ("Acme, Inc." = "ACME").
+
+`matches_for_many` applies exactly these rules with ONE query per rule for any number of leads
+(a batch of dedup jobs, an import chunk) instead of up to three per lead: the per-lead queries
+cost more in Peewee building them than in the database running them. Both read the same
+indexes: ``(tenant_id, environment, email_normalized)``, ``(..., phone_e164)`` and
+``leads_name_match`` (``lower(last_name), lower(first_name)``; the company compares in Python).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import peewee
+
+from store.models import Lead
+
+EMAIL, PHONE, NAME_COMPANY = "email", "phone", "name_company"
+REASONS = (EMAIL, PHONE, NAME_COMPANY)
+_LEGAL_EN = ("inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc", "pty")
+_LEGAL_EU = ("gmbh", "ag", "kg", "sa", "sas", "sarl", "bv", "nv", "srl", "spa", "oy", "ab", "as")
+LEGAL_FORMS = frozenset(_LEGAL_EN + _LEGAL_EU)
+_NON_WORD = re.compile(r"[^\w]+")
+# Lead ids per query: well under SQLite's (and PostgreSQL's) bound-parameter limits.
+IDS_PER_QUERY = 500
+
+
+def normalize_company(company: str | None) -> str | None:
+    if not company:
+        return None
+    words = _NON_WORD.sub(" ", company.casefold()).split()
+    while len(words) > 1 and words[-1] in LEGAL_FORMS:
+        words.pop()
+    return " ".join(words) or None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Another lead that matches: its id, its creation time (with the id, the order that decides
+    which lead is the original) and the rules it matches by, sorted."""
+
+    id: str
+    created_at: dt.datetime
+    reasons: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[dt.datetime, str]:
+        return (self.created_at, self.id)
+
+
+# -- one lead ----------------------------------------------------------------------------------
+
+
+def _others(lead: Lead) -> peewee.ModelSelect[Lead]:
+    return Lead.select(Lead.id, Lead.company, Lead.created_at).where(
+        (Lead.tenant_id == lead.tenant_id) & (Lead.environment == lead.environment) & (Lead.id != lead.id)
+    )
+
+
+def match_queries(lead: Lead) -> dict[str, peewee.ModelSelect[Lead]]:
+    """The candidate lookups for ``lead``, one per rule that applies, each served by an index of
+    the leads table. `bench.plans.explain_dedup` records their plans."""
+    queries = {EMAIL: _others(lead).where(Lead.email_normalized == lead.email_normalized)}
+    if lead.phone_e164:
+        queries[PHONE] = _others(lead).where(Lead.phone_e164 == lead.phone_e164)
+    if normalize_company(lead.company):
+        queries[NAME_COMPANY] = _others(lead).where(
+            (peewee.fn.LOWER(Lead.last_name) == peewee.fn.LOWER(lead.last_name))
+            & (peewee.fn.LOWER(Lead.first_name) == peewee.fn.LOWER(lead.first_name))
+        )
+    return queries
+
+
+def find_matches(lead: Lead, created: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """Other lead id -> the reasons it matches ``lead``; ``created`` (if given) collects each
+    match's ``(created_at, id)`` key. The per-lead form of `matches_for_many` (its reference)."""
+    found: dict[str, list[str]] = {}
+    company = normalize_company(lead.company)
+    for reason, query in match_queries(lead).items():
+        for row in query:
+            if reason != NAME_COMPANY or normalize_company(row.company) == company:
+                found.setdefault(row.id, []).append(reason)
+                if created is not None:
+                    created[row.id] = (row.created_at, row.id)
+    return found
+
+
+# -- many leads at once ------------------------------------------------------------------------
+
+
+def _pairs(tenant_id: str, environment: str, ids: Sequence[str], reason: str) -> peewee.ModelSelect[Lead]:
+    """One rule for many stored leads: a self-join of the leads table, ``checked`` (the given
+    leads, by primary key) to every OTHER lead of the same tenant and environment that
+    matches it, through the rule's index. Yields (checked id, checked company, other id, other
+    company, other created_at)."""
+    checked = Lead.alias("checked")
+    same = (
+        (Lead.tenant_id == checked.tenant_id)
+        & (Lead.environment == checked.environment)
+        & (Lead.id != checked.id)
+    )
+    if reason == EMAIL:
+        same &= Lead.email_normalized == checked.email_normalized
+    elif reason == PHONE:
+        same &= Lead.phone_e164 == checked.phone_e164  # NULL never equals: no phone, no match
+    else:
+        same &= (peewee.fn.LOWER(Lead.last_name) == peewee.fn.LOWER(checked.last_name)) & (
+            peewee.fn.LOWER(Lead.first_name) == peewee.fn.LOWER(checked.first_name)
+        )
+    query = (
+        Lead.select(checked.id, checked.company, Lead.id, Lead.company, Lead.created_at)
+        .from_(checked)
+        .join(Lead, on=same)
+        # No ``checked.environment = ?``: the ids are the environment's already (the callers
+        # make sure), and with it SQLite walked every lead of the tenant and environment through
+        # an (environment, updated_at) index instead of the primary key (a full scan per query,
+        # quadratic over a large import).
+        .where((checked.tenant_id == tenant_id) & checked.id.in_(list(ids)))
+    )
+    if reason == NAME_COMPANY:  # the rule needs a company; which one compares in Python
+        query = query.where(checked.company.is_null(False) & (checked.company != ""))
+    return query
+
+
+def _tuples(query: peewee.ModelSelect[Lead]) -> Iterator[tuple[Any, ...]]:
+    """The rows as tuples, values converted by their fields (no model objects built)."""
+    rows: Iterator[tuple[Any, ...]] = iter(cast(Any, query.tuples()))
+    return rows
+
+
+def _with_phone(tenant_id: str, ids: list[str]) -> list[str]:
+    """The leads among ``ids`` (stored values) that have an E.164 number: only they can match by
+    phone. Asked first (primary-key lookups) because the phone join is the one SQLite can plan
+    badly: where ``ANALYZE`` saw mostly phone-less leads, its statistics call the phone index
+    useless and it SCANs the leads table once per checked lead (bench/RESULTS.md, dedup plans)."""
+    query = Lead.select(Lead.id).where(
+        (Lead.tenant_id == tenant_id) & Lead.id.in_(ids) & Lead.phone_e164.is_null(False)
+    )
+    return [row[0] for row in _tuples(query)]
+
+
+def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[str]:
+    present: list[str] = []
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        query = Lead.select(Lead.id).where(
+            (Lead.tenant_id == tenant_id)
+            & (Lead.environment == environment)
+            & Lead.id.in_(ids[start : start + IDS_PER_QUERY])
+        )
+        present += [row[0] for row in _tuples(query)]
+    return present
+
+
+def matches_for_many(tenant_id: str, environment: str, leads: Iterable[Lead | str]) -> dict[str, list[Match]]:
+    """Lead id -> every other lead of the tenant and environment that matches it (by `REASONS`),
+    for many leads with one query per rule (and per `IDS_PER_QUERY` leads).
+
+    ``leads`` (Lead rows or ids) must be stored (committed, or written earlier in the caller's
+    transaction): the rules read their stored values, as `find_matches` reads the row it is
+    given, so leads of one set match each other too (both directions). Leads of another tenant
+    or environment, and ids no longer stored, get no entry; a lead without matches gets ``[]``.
+    The result is exactly `find_matches` for each lead (``tests/store/duplicates`` checks
+    that over random leads); matches are listed oldest first.
+
+    Call it inside a transaction (or `reading`): it only reads. Used by the batched dedup job
+    and by bulk imports, which apply the same rules to whole chunks.
+    """
+    given = list(leads)
+    rows = [lead for lead in given if not isinstance(lead, str)]
+    ids = list(
+        dict.fromkeys(
+            lead.id for lead in rows if (lead.tenant_id, lead.environment) == (tenant_id, environment)
+        )
+    )
+    if len(rows) < len(given):  # plain ids: which of them are stored, and this tenant's
+        ids += _stored(tenant_id, environment, [lead for lead in given if isinstance(lead, str)])
+    ids = list(dict.fromkeys(ids))
+    found: dict[str, dict[str, tuple[dt.datetime, set[str]]]] = {lead_id: {} for lead_id in ids}
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        for reason in REASONS:
+            checked = _with_phone(tenant_id, chunk) if reason == PHONE else chunk
+            if not checked:
+                continue
+            for lead_id, company, other, other_company, created_at in _tuples(
+                _pairs(tenant_id, environment, checked, reason)
+            ):
+                if reason == NAME_COMPANY:
+                    key = normalize_company(company)
+                    if key is None or normalize_company(other_company) != key:
+                        continue
+                entry = found[lead_id].setdefault(other, (created_at, set()))
+                entry[1].add(reason)
+    return {
+        lead_id: sorted(
+            (
+                Match(other, created_at, tuple(sorted(reasons)))
+                for other, (created_at, reasons) in others.items()
+            ),
+            key=lambda match: match.key,
+        )
+        for lead_id, others in found.items()
+    }

@@ -1,0 +1,150 @@
+"""Batched jobs: many claimed jobs of one batchable kind (``@job_handler(kind, batch=True)``,
+e.g. dedup) run in ONE transaction, each in a savepoint together with its completion.
+
+Why: a dedup job is a few ms of short writes; run one by one, each costs a claim transaction
+and a completion transaction, i.e. three turns of SQLite's single writer (and on PostgreSQL
+three commits). `claim_and_run` takes one turn for up to a batch of jobs.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from functools import reduce
+from typing import Any, Protocol
+
+import peewee
+
+from store.db import database, is_postgres, transaction
+from store.errors import Unavailable
+from store.jobs import queue
+from store.models import Job, utcnow
+
+
+class BatchRun(Protocol):
+    """A batch's shared work, for kinds whose jobs are cheaper together (one query for all the
+    batch's leads instead of a few per job). `run_batch` calls, in its transaction, in claim
+    order: ``run`` for each job, in the job's savepoint (its result
+    is the job's); ``kept`` once a job's savepoint committed with its ``done`` (a job that
+    raised or lost its lease gets none); ``close`` after the last job, for the writes of the
+    kept jobs that are cheaper done once (their events)."""
+
+    def run(self, job: Job) -> dict[str, Any] | None: ...
+
+    def kept(self, job: Job) -> None: ...
+
+    def close(self) -> None: ...
+
+
+BatchStart = Callable[[Sequence[Job]], BatchRun]
+_STARTS: dict[str, BatchStart] = {}
+
+
+def batch_start(kind: str) -> Callable[[BatchStart], BatchStart]:
+    """Register how a batch of ``kind`` starts: ``fn(claimed) -> BatchRun``, reading what the
+    whole batch needs. Without one, `run_batch` calls the kind's handler per job. The handler
+    stays what a job run alone (the fallback when a batch cannot commit) uses."""
+
+    def register(fn: BatchStart) -> BatchStart:
+        _STARTS[kind] = fn
+        return fn
+
+    return register
+
+
+@transaction
+def claim_and_run(
+    worker_id: str, kind: str, handler: queue.JobHandler, *, limit: int, tenant_id: str | None = None
+) -> tuple[list[Job], dict[str, Exception]]:
+    """Claim due jobs of one batchable ``kind`` and run them (`run_batch`) in the SAME
+    transaction: one turn of SQLite's writer lock for the whole batch, where claiming apart
+    would queue twice behind the request path's writes. A crash before the commit leaves the
+    jobs queued as they were (no lease to wait out)."""
+    claimed = queue.claim(worker_id, limit=limit, tenant_id=tenant_id, kinds=(kind,))
+    return claimed, run_batch(claimed, handler, leases_held=True) if claimed else {}
+
+
+@transaction
+def run_batch(
+    claimed: Sequence[Job], handler: queue.JobHandler, *, leases_held: bool = False
+) -> dict[str, Exception]:
+    """Run claimed jobs of one batchable kind in ONE transaction (one BEGIN/COMMIT, on SQLite one
+    turn of the writer lock, instead of two per job); returns job id -> the error of each job
+    that raised (the caller records it with `fail`, in its own transaction).
+
+    Each job runs in a savepoint together with its completion, so a job's writes commit exactly
+    when its ``done`` does: a job that raised, or whose lease is no longer held (a worker that
+    was too slow), leaves nothing behind. The completion's UPDATE also holds the job row until
+    the commit (PostgreSQL; SQLite has one writer), so no other worker can claim it meanwhile.
+
+    ``leases_held``: the jobs were claimed in this same transaction (`claim_and_run`), so no
+    lease can have been lost; their completions are then one UPDATE after the last job
+    (`finish_all`), still in this transaction: a job's writes and its ``done`` commit together.
+    """
+    if is_postgres():
+        # Batches of one kind and tenant take turns (a transaction-scoped advisory lock, taken in
+        # a fixed order): two workers' batches over the same leads would otherwise lock rows in
+        # different orders and deadlock. SQLite's single writer already serializes them.
+        for key in sorted({f"{job.kind}:{job.tenant_id}" for job in claimed}):
+            database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+    start = _STARTS.get(claimed[0].kind) if claimed else None
+    batch = start(claimed) if start is not None else None
+    errors: dict[str, Exception] = {}
+    done: list[tuple[Job, dict[str, Any] | None]] = []
+    for job in claimed:
+        try:
+            with database.atomic() as savepoint:
+                result = batch.run(job) if batch is not None else handler(job)
+                held = leases_held or queue.finish(job, result)
+                if not held:
+                    savepoint.rollback()  # lease lost: the job is another worker's now
+            if held and batch is not None:
+                batch.kept(job)
+            if leases_held:
+                done.append((job, result))
+        except (Unavailable, peewee.OperationalError, peewee.InterfaceError):
+            # The database, not the job: a deadlock with another worker's batch (PostgreSQL)
+            # or a lost connection. The whole batch rolls back; `transaction` runs it again
+            # (deadlocks), else the caller runs the jobs one by one.
+            raise
+        except Exception as exc:  # this job's attempt failed; the others of the batch go on
+            errors[job.id] = exc
+    if batch is not None:
+        batch.close()
+    finish_all(done)
+    return errors
+
+
+def finish_all(done: Sequence[tuple[Job, dict[str, Any] | None]]) -> None:
+    """`queue.finish` for many held jobs: one UPDATE per tenant, each job's ``result`` by a CASE.
+    Raises (rolling the caller's transaction back) if any lease is not held after all."""
+    now = utcnow()
+    by_tenant: dict[str, list[tuple[Job, dict[str, Any] | None]]] = {}
+    for job, result in done:
+        by_tenant.setdefault(job.tenant_id, []).append((job, result))
+    for tenant_id, group in by_tenant.items():
+        results = [(job.id, _json(result)) for job, result in group]
+        finished = Job.update(
+            {
+                Job.state: queue.DONE,
+                Job.locked_until: None,
+                Job.finished_at: now,
+                Job.updated_at: now,
+                Job.result: peewee.Case(Job.id, results),
+            }
+        ).where(
+            (Job.tenant_id == tenant_id)
+            & Job.id.in_([job.id for job, _ in group])
+            & (Job.state == queue.RUNNING)
+            & reduce(
+                operator.or_, [(Job.id == job.id) & (Job.locked_by == job.locked_by) for job, _ in group]
+            )
+        )
+        if finished.execute() != len(group):
+            raise RuntimeError("a batched job's lease was lost inside its own claiming transaction")
+
+
+def _json(result: dict[str, Any] | None) -> Any:
+    """A job result as a CASE branch: typed as the column is (PostgreSQL infers no type there)."""
+    value = Job.result.to_value(result)
+    return peewee.Cast(value, "json") if is_postgres() else value
