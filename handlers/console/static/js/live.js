@@ -5,7 +5,8 @@
 // user), deletions and merges included, which a list poll cannot see. `since` is inclusive and
 // taken from the server's clock (meta.timestamp of the previous answer) minus WINDOW_MS, so an
 // event whose transaction committed just after a poll is still caught on the next one; event ids
-// already seen are skipped. The first poll only learns what is already there.
+// already seen are skipped. The first poll reports the lead events of the window too: the page's
+// own first load may have been answered before one of them committed (one extra reload at most).
 //
 // If the feed is refused (403: a key without read:leads on events, 404: a server without it), it
 // falls back to polling GET /v1/leads?sort=-updatedAt&limit=1 (one indexed row: creates and
@@ -18,7 +19,6 @@ const LEAD_EVENTS = /^(lead\.|import\.completed$)/;
 
 function feedPoller() {
   let serverNow = null; // meta.timestamp of the last answer: the server's clock
-  let primed = false;
   const seen = new Map(); // event id -> createdAt (ms), pruned to the window
   return async function poll() {
     const since = new Date((serverNow ?? Date.now()) - WINDOW_MS).toISOString();
@@ -31,9 +31,7 @@ function feedPoller() {
       if (LEAD_EVENTS.test(event.type)) changed = true;
     }
     for (const [id, at] of seen) if (at < serverNow - 2 * WINDOW_MS) seen.delete(id);
-    const report = primed && changed;
-    primed = true;
-    return report;
+    return changed;
   };
 }
 
@@ -43,7 +41,9 @@ function listPoller() {
     const page = await request("GET", "/leads", { query: { sort: "-updatedAt", limit: 1 } });
     const top = page.data[0];
     const mark = top ? `${top.id}@${top.updatedAt}` : "";
-    const report = last !== null && mark !== last;
+    // The first poll reports too: what changed between the page's load and the switch to this
+    // fallback is not known.
+    const report = mark !== last;
     last = mark;
     return report;
   };
