@@ -125,3 +125,25 @@ def emit_test(tenant_id: str, environment: str, endpoint_id: str) -> dict[str, A
     }
     bulk.insert_rows(Event, [row])
     return row
+
+
+def emit_many(event_type: str, items: Sequence[tuple[Lead, dict[str, Any]]]) -> None:
+    """`emit` (without ``changes``) for many leads of one tenant and environment at once, each
+    with its ``extra`` data (bulk imports' ``lead.duplicate_detected``): one multi-row INSERT and
+    one fan-out instead of a statement or three per event. Their times follow the items' order
+    (a microsecond apart), so the feed lists them in that order."""
+    if not items:
+        return
+    if event_type == LEAD_DELETED:
+        raise ValueError("lead.deleted erases earlier events: emit it one lead at a time")
+    now = utcnow()
+    rows = [
+        _row(
+            event_type,
+            lead,
+            {"object": objects.lead(lead), "previous": None, **extra},
+            now + dt.timedelta(microseconds=n),
+        )
+        for n, (lead, extra) in enumerate(items)
+    ]
+    _write(items[0][0].tenant_id, items[0][0].environment, rows)

@@ -9,9 +9,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers.worker import Worker
+from store.events.models import Event
 from store.imports import job as lead_imports
 from store.jobs import queue as jobs
-from store.models import AuditEvent, ImportChunk, Job, Lead, LeadEvent, LeadImport, LeadTag
+from store.models import AuditEvent, ImportChunk, Job, Lead, LeadDuplicate, LeadEvent, LeadImport, LeadTag
 from tests.support import SeededTenant, assert_error, assert_ok, lead_body
 
 CSV = {"Content-Type": "text/csv"}
@@ -48,9 +49,9 @@ def test_json_import_answers_item_by_item_and_stores_only_the_good_ones(
     client: TestClient, tenant: SeededTenant
 ) -> None:
     items = [
-        lead_body(email="ann@example.com", tags=["vip"], customFields={"plan": "gold"}),
+        lead_body(email="ann@example.com", tags=["vip"], customFields={"plan": "gold"}, company="Acme"),
         {"email": "not-an-email", "firstName": "Bad"},
-        lead_body(email="bob@example.com", source="web", score=30),
+        lead_body(email="bob@example.com", source="web", score=30, company="ACME Inc."),
         {**lead_body(), "id": "abcdefabcdefabcd"},
         lead_body(email="carl@example.com", assignedTo="nobody0000000000"),
     ]
@@ -83,7 +84,18 @@ def test_json_import_answers_item_by_item_and_stores_only_the_good_ones(
             .count()
             == 1
         )
-    assert jobs.pending_count(tenant.id) == 2
+        assert (
+            Event.get((Event.tenant_id == tenant.id) & (Event.resource_id == lead.id)).type == "lead.created"
+        )
+    # Both are Jane Doe at Acme: found in the import's own transaction, nothing left queued.
+    assert jobs.pending_count(tenant.id) == 0
+    ann, bob = stored["ann@example.com"], stored["bob@example.com"]
+    assert (ann.duplicate_of, bob.duplicate_of) == (None, ann.id)
+    assert LeadDuplicate.get_or_none(
+        (LeadDuplicate.tenant_id == tenant.id)
+        & (LeadDuplicate.lead_id == bob.id)
+        & (LeadDuplicate.duplicate_id == ann.id)
+    ).reasons == ["name_company"]
 
 
 @pytest.mark.parametrize(
@@ -197,7 +209,7 @@ def test_csv_import_end_to_end(client: TestClient, tenant: SeededTenant) -> None
     assert fay.custom_fields == {"plan": "gold", "role": "CEO"} and fay.source == "import"
     assert stored["hal@example.com"].last_name == "Multi\r\nLine"
     assert not ImportChunk.select().where(ImportChunk.import_id == record.id).exists()  # file dropped
-    # The import's dedup jobs ran too (run_jobs drained the queue).
+    # Duplicates are found in the import's own transactions: no dedup job is left to run.
     assert jobs.pending_count(tenant.id) == 0
 
 
@@ -304,17 +316,27 @@ def test_a_100k_row_csv_import(client: TestClient, new_tenant: Any) -> None:
         f"user{i}@example.com,First{i},Last{i},Company {i % 500},{i % 101},t{i % 7}" for i in range(rows)
     ]
     lines[50_001] = "broken,First,Last,Co,5,t"  # data row 50,001 is file row 50,002
+    lines[rows] = "last@example.com,First0,Last0,Company 0,1,t"  # the first row's name and company
     text = "\n".join(lines) + "\n"
     assert len(text) > 64 * 1024  # far beyond the usual body cap: the import has its own
 
     accepted = upload(client, tenant, text)
     [job] = jobs.claim("test-worker", tenant_id=tenant.id)
     assert job.kind == lead_imports.JOB_KIND
-    lead_imports.run_import(job)  # the job's function, called directly (not its dedup jobs)
+    lead_imports.run_import(job)  # the job's function, called directly
 
     done = status(client, tenant, accepted["id"])
     assert done["status"] == "completed"
     assert done["counts"] == {"created": rows - 1, "updated": 0, "failed": 1}
     assert done["errors"] == [{"row": 50_002, "field": "email", "message": "Invalid email format"}]
     assert Lead.select().where(Lead.tenant_id == tenant.id).count() == rows - 1
-    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == rows - 1
+    # Every row deduplicated in its chunk's transaction: the last row is found to be the first's
+    # duplicate (hundreds of chunks apart), nothing else matches, and no dedup job is left.
+    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == 0
+    first = Lead.get((Lead.tenant_id == tenant.id) & (Lead.email == "user0@example.com"))
+    last = Lead.get((Lead.tenant_id == tenant.id) & (Lead.email == "last@example.com"))
+    assert last.duplicate_of == first.id and first.duplicate_of is None
+    pairs = LeadDuplicate.select().where(LeadDuplicate.tenant_id == tenant.id)
+    assert sorted((p.lead_id, p.duplicate_id, p.reasons) for p in pairs) == sorted(
+        [(first.id, last.id, ["name_company"]), (last.id, first.id, ["name_company"])]
+    )

@@ -8,7 +8,7 @@ from store.db import database
 from store.imports import rows as lead_import
 from store.leads import lifecycle as leads
 from store.leads import schema as lead_schema
-from store.models import Job, Lead, LeadEvent
+from store.models import Job, Lead, LeadDuplicate, LeadEvent
 from tests.support import SeededTenant, lead_body, principal
 
 
@@ -20,11 +20,15 @@ def count(tenant: SeededTenant) -> int:
     return Lead.select().where(Lead.tenant_id == tenant.id).count()
 
 
-def test_a_batch_creates_its_good_rows_with_history_and_dedup_jobs(tenant: SeededTenant) -> None:
+def test_a_batch_creates_its_good_rows_with_history_and_their_duplicates_found(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
     outcomes = lead_import.apply_batch(
         caller,
-        rows(lead_body(email="a@example.com"), {"email": "a"}, lead_body(email="b@example.com", tags=["t"])),
+        rows(
+            lead_body(email="a@example.com", company="Acme Inc"),
+            {"email": "a"},
+            lead_body(email="b@example.com", tags=["t"], company="ACME"),
+        ),
         "allow",
     )
 
@@ -37,7 +41,14 @@ def test_a_batch_creates_its_good_rows_with_history_and_dedup_jobs(tenant: Seede
         LeadEvent.select().where((LeadEvent.tenant_id == tenant.id) & LeadEvent.lead_id.in_(created)).count()
         == 2
     )
-    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == 2
+    # Same name at the same company: found in the batch's own transaction, no job left to run.
+    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == 0
+    pairs = LeadDuplicate.select().where(LeadDuplicate.tenant_id == tenant.id)
+    assert sorted((p.lead_id, p.duplicate_id, tuple(p.reasons)) for p in pairs) == sorted(
+        [(created[0], created[1], ("name_company",)), (created[1], created[0], ("name_company",))]
+    )
+    assert [lead.duplicate_of for lead in stored] == [None, created[0]]
+    assert [lead.version for lead in stored] == [1, 2]
 
 
 def test_rules_beyond_the_schema_fail_only_their_row(tenant: SeededTenant) -> None:
