@@ -17,11 +17,9 @@ from hypothesis import strategies as st
 
 from store.db import transaction
 from store.duplicates import detection
-from store.events import emit as events
-from store.events.models import Event
 from store.imports import rows
 from store.leads import lifecycle as leads
-from store.models import Lead, LeadDuplicate
+from tests.dedup_support import duplicate_outcome
 from tests.support import SeededTenant, make_tenant, principal
 
 EMAILS = ("pat@example.com", " PAT@example.com", "pat+x@example.com", "p.a.t@gmail.com", "kim@example.com")
@@ -67,30 +65,6 @@ def _reference_batch(caller: Any, specs: list[dict[str, Any]]) -> None:
         detection.detect(caller.tenant_id, lead.id)
 
 
-def _outcome(tenant_id: str) -> dict[str, Any]:
-    """Pairs, pointers and duplicate events of a tenant, leads named by creation order."""
-    ordered = list(Lead.select().where(Lead.tenant_id == tenant_id).order_by(Lead.created_at, Lead.id))
-    place = {lead.id: n for n, lead in enumerate(ordered)}
-    pairs = {
-        (place[p.lead_id], place[p.duplicate_id], tuple(p.reasons))
-        for p in LeadDuplicate.select().where(LeadDuplicate.tenant_id == tenant_id)
-    }
-    found = Event.select().where((Event.tenant_id == tenant_id) & (Event.type == events.LEAD_DUPLICATE))
-    news = sorted(
-        (
-            place[event.resource_id],
-            event.data["object"]["duplicateOf"] and place[event.data["object"]["duplicateOf"]],
-            tuple(sorted((place[d["leadId"]], tuple(d["reasons"])) for d in event.data["duplicates"])),
-        )
-        for event in found
-    )
-    return {
-        "pairs": pairs,
-        "pointers": [lead.duplicate_of and place[lead.duplicate_of] for lead in ordered],
-        "events": news,
-    }
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     before=st.lists(st.tuples(lead_spec, st.booleans()), max_size=5),
@@ -109,4 +83,4 @@ def test_a_batch_finds_what_one_job_per_lead_finds(
     )
 
     assert [outcome.status for outcome in outcomes] == [rows.CREATED] * len(batch)
-    assert _outcome(imported.id) == _outcome(reference.id)
+    assert duplicate_outcome(imported.id) == duplicate_outcome(reference.id)
