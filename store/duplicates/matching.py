@@ -124,11 +124,11 @@ def _pairs(tenant_id: str, environment: str, ids: Sequence[str], reason: str) ->
         Lead.select(checked.id, checked.company, Lead.id, Lead.company, Lead.created_at)
         .from_(checked)
         .join(Lead, on=same)
-        .where(
-            (checked.tenant_id == tenant_id)
-            & (checked.environment == environment)
-            & checked.id.in_(list(ids))
-        )
+        # No ``checked.environment = ?``: the ids are the environment's already (the callers
+        # make sure), and with it SQLite walked every lead of the tenant and environment through
+        # an (environment, updated_at) index instead of the primary key (a full scan per query,
+        # quadratic over a large import).
+        .where((checked.tenant_id == tenant_id) & checked.id.in_(list(ids)))
     )
     if reason == NAME_COMPANY:  # the rule needs a company; which one compares in Python
         query = query.where(checked.company.is_null(False) & (checked.company != ""))
