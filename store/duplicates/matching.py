@@ -141,6 +141,17 @@ def _tuples(query: peewee.ModelSelect[Lead]) -> Iterator[tuple[Any, ...]]:
     return rows
 
 
+def _with_phone(tenant_id: str, ids: list[str]) -> list[str]:
+    """The leads among ``ids`` (stored values) that have an E.164 number: only they can match by
+    phone. Asked first (primary-key lookups) because the phone join is the one SQLite can plan
+    badly: where ``ANALYZE`` saw mostly phone-less leads, its statistics call the phone index
+    useless and it SCANs the leads table once per checked lead (bench/RESULTS.md, dedup plans)."""
+    query = Lead.select(Lead.id).where(
+        (Lead.tenant_id == tenant_id) & Lead.id.in_(ids) & Lead.phone_e164.is_null(False)
+    )
+    return [row[0] for row in _tuples(query)]
+
+
 def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[str]:
     present: list[str] = []
     for start in range(0, len(ids), IDS_PER_QUERY):
@@ -181,8 +192,11 @@ def matches_for_many(tenant_id: str, environment: str, leads: Iterable[Lead | st
     for start in range(0, len(ids), IDS_PER_QUERY):
         chunk = ids[start : start + IDS_PER_QUERY]
         for reason in REASONS:
+            checked = _with_phone(tenant_id, chunk) if reason == PHONE else chunk
+            if not checked:
+                continue
             for lead_id, company, other, other_company, created_at in _tuples(
-                _pairs(tenant_id, environment, chunk, reason)
+                _pairs(tenant_id, environment, checked, reason)
             ):
                 if reason == NAME_COMPANY:
                     key = normalize_company(company)
