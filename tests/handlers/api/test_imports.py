@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from handlers.worker import Worker
 from store.events.models import Event
-from store.imports import job as lead_imports
+from store.imports import job
 from store.jobs import queue as jobs
 from store.models import AuditEvent, ImportChunk, Job, Lead, LeadDuplicate, LeadEvent, LeadImport, LeadTag
 from tests.support import SeededTenant, assert_error, assert_ok, lead_body
@@ -23,7 +23,7 @@ def leads_of(tenant: SeededTenant, environment: str = "live") -> list[Lead]:
     return list(query.order_by(Lead.created_at, Lead.id))
 
 
-def upload(client: TestClient, tenant: SeededTenant, text: str | bytes, **params: str) -> dict[str, Any]:
+def upload_csv(client: TestClient, tenant: SeededTenant, text: str | bytes, **params: str) -> dict[str, Any]:
     content = text.encode() if isinstance(text, str) else text
     response = client.post(
         "/v1/leads/import", content=content, params=params, headers={**tenant.headers, **CSV}
@@ -182,12 +182,12 @@ GOOD_AND_BAD = (
 
 
 def test_csv_import_end_to_end(client: TestClient, tenant: SeededTenant) -> None:
-    accepted = upload(client, tenant, GOOD_AND_BAD)
+    accepted = upload_csv(client, tenant, GOOD_AND_BAD)
     assert accepted["status"] == "queued"
     assert accepted["progress"]["totalBytes"] == len(GOOD_AND_BAD.encode())
     record = LeadImport.get((LeadImport.tenant_id == tenant.id) & (LeadImport.id == accepted["id"]))
     assert ImportChunk.select().where(ImportChunk.import_id == record.id).count() == 1
-    assert jobs.get_job(tenant.id, record.job_id).kind == lead_imports.JOB_KIND
+    assert jobs.get_job(tenant.id, record.job_id).kind == job.JOB_KIND
 
     run_jobs(tenant)
 
@@ -217,9 +217,9 @@ def test_csv_import_updates_by_default_so_a_rerun_doubles_nothing(
     client: TestClient, tenant: SeededTenant
 ) -> None:
     text = "email,firstName,lastName\njo@example.com,Jo,Ng\nkim@example.com,Kim,Li\n"
-    first = upload(client, tenant, text)
+    first = upload_csv(client, tenant, text)
     run_jobs(tenant)
-    second = upload(client, tenant, text.replace("Jo,Ng", "Joanna,Ng"))
+    second = upload_csv(client, tenant, text.replace("Jo,Ng", "Joanna,Ng"))
     run_jobs(tenant)
 
     assert status(client, tenant, first["id"])["counts"] == {"created": 2, "updated": 0, "failed": 0}
@@ -272,7 +272,7 @@ def test_a_bad_byte_anywhere_refuses_the_whole_file_on_upload(
 
 def test_bom_and_excel_style_headers_are_accepted(client: TestClient, tenant: SeededTenant) -> None:
     text = "\ufeffE-mail,First Name,Last Name\nliz@example.com,Liz,Lee\n"
-    accepted = upload(client, tenant, text.encode("utf-8"))
+    accepted = upload_csv(client, tenant, text.encode("utf-8"))
     run_jobs(tenant)
     assert status(client, tenant, accepted["id"])["counts"]["created"] == 1
 
@@ -280,7 +280,7 @@ def test_bom_and_excel_style_headers_are_accepted(client: TestClient, tenant: Se
 def test_an_import_is_invisible_to_other_tenants_and_the_other_environment(
     client: TestClient, tenant: SeededTenant, other_tenant: SeededTenant
 ) -> None:
-    accepted = upload(client, tenant, "email,firstName,lastName\nmo@example.com,Mo,Ma\n")
+    accepted = upload_csv(client, tenant, "email,firstName,lastName\nmo@example.com,Mo,Ma\n")
     url = f"/v1/imports/{accepted['id']}"
 
     assert_error(client.get(url, headers=other_tenant.headers), 404, "not_found")
@@ -296,15 +296,15 @@ def test_sandbox_imports_write_sandbox_leads(client: TestClient, tenant: SeededT
 
 
 def test_errors_are_capped_but_counted(client: TestClient, tenant: SeededTenant) -> None:
-    rows = "".join(f"bad{i},Bad,Row\n" for i in range(lead_imports.MAX_ERRORS + 5))
-    accepted = upload(client, tenant, "email,firstName,lastName\n" + rows)
+    rows = "".join(f"bad{i},Bad,Row\n" for i in range(job.MAX_ERRORS + 5))
+    accepted = upload_csv(client, tenant, "email,firstName,lastName\n" + rows)
     run_jobs(tenant)
 
     done = status(client, tenant, accepted["id"])
-    assert done["counts"]["failed"] == lead_imports.MAX_ERRORS + 5
-    assert len(done["errors"]) == lead_imports.MAX_ERRORS
-    assert (done["errorCount"], done["errorsTruncated"]) == (lead_imports.MAX_ERRORS + 5, True)
-    assert done["errors"][0]["row"] == 2 and done["errors"][-1]["row"] == lead_imports.MAX_ERRORS + 1
+    assert done["counts"]["failed"] == job.MAX_ERRORS + 5
+    assert len(done["errors"]) == job.MAX_ERRORS
+    assert (done["errorCount"], done["errorsTruncated"]) == (job.MAX_ERRORS + 5, True)
+    assert done["errors"][0]["row"] == 2 and done["errors"][-1]["row"] == job.MAX_ERRORS + 1
 
 
 @pytest.mark.slow
@@ -320,10 +320,10 @@ def test_a_100k_row_csv_import(client: TestClient, new_tenant: Any) -> None:
     text = "\n".join(lines) + "\n"
     assert len(text) > 64 * 1024  # far beyond the usual body cap: the import has its own
 
-    accepted = upload(client, tenant, text)
-    [job] = jobs.claim("test-worker", tenant_id=tenant.id)
-    assert job.kind == lead_imports.JOB_KIND
-    lead_imports.run_import(job)  # the job's function, called directly
+    accepted = upload_csv(client, tenant, text)
+    [claimed] = jobs.claim("test-worker", tenant_id=tenant.id)
+    assert claimed.kind == job.JOB_KIND
+    job.run_import(claimed)  # the job's function, called directly
 
     done = status(client, tenant, accepted["id"])
     assert done["status"] == "completed"

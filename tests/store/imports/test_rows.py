@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from store.db import database
-from store.imports import rows as lead_import
+from store.imports import rows
 from store.leads import lifecycle as leads
 from store.leads import schema as lead_schema
 from store.models import Job, Lead, LeadDuplicate, LeadEvent
 from tests.support import SeededTenant, lead_body, principal
 
 
-def rows(*items: dict[str, Any]) -> list[lead_import.Prepared]:
-    return [lead_import.prepare(item) for item in items]
+def prepared(*items: dict[str, Any]) -> list[rows.Prepared]:
+    return [rows.prepare(item) for item in items]
 
 
 def count(tenant: SeededTenant) -> int:
@@ -22,9 +22,9 @@ def count(tenant: SeededTenant) -> int:
 
 def test_a_batch_creates_its_good_rows_with_history_and_their_duplicates_found(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(
+        prepared(
             lead_body(email="a@example.com", company="Acme Inc"),
             {"email": "a"},
             lead_body(email="b@example.com", tags=["t"], company="ACME"),
@@ -53,9 +53,9 @@ def test_a_batch_creates_its_good_rows_with_history_and_their_duplicates_found(t
 
 def test_rules_beyond_the_schema_fail_only_their_row(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(
+        prepared(
             lead_body(assignedTo="nobody0000000000"),
             lead_body(assignedTo=tenant.owner_id),
             lead_body(firstName="  "),
@@ -73,9 +73,9 @@ def test_rules_beyond_the_schema_fail_only_their_row(tenant: SeededTenant) -> No
 
 def test_update_mode_meets_earlier_rows_of_the_same_batch(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(
+        prepared(
             lead_body(email="x@example.com", score=1),
             lead_body(email="X@Example.com", score=2),
             lead_body(email="x+news@example.com", score=3),  # +tag: the same mailbox
@@ -96,7 +96,7 @@ def test_the_quota_lets_in_what_fits_and_fails_the_rest(new_tenant: Any) -> None
         fillers = [leads.new_values(caller, lead_schema.to_fields(lead_body())) for _ in range(998)]
         leads.insert_leads(caller, fillers)
 
-    outcomes = lead_import.apply_batch(caller, rows(*(lead_body() for _ in range(4))), "allow")
+    outcomes = rows.apply_batch(caller, prepared(*(lead_body() for _ in range(4))), "allow")
 
     assert [o.status for o in outcomes] == ["created", "created", "error", "error"]
     assert "plan allows" in outcomes[2].errors[0].message
@@ -105,17 +105,17 @@ def test_the_quota_lets_in_what_fits_and_fails_the_rest(new_tenant: Any) -> None
 
 def test_json_import_commits_in_batches(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    items = [lead_body(email=f"n{i}@example.com") for i in range(lead_import.BATCH_ROWS * 2 + 3)]
-    outcomes = lead_import.import_items(caller, items, "update")
+    items = [lead_body(email=f"n{i}@example.com") for i in range(rows.BATCH_ROWS * 2 + 3)]
+    outcomes = rows.import_items(caller, items, "update")
     assert all(o.status == "created" for o in outcomes)
     assert count(tenant) == len(items)
 
 
 def test_rows_with_different_optional_fields_keep_them_all(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(
+        prepared(
             lead_body(email="p@example.com"),
             lead_body(email="q@example.com", phone="+44 20 7946 0958", company="Q Ltd", tags=["q"]),
             lead_body(email="r@example.com", title="CTO", customFields={"r": 1}),
