@@ -109,14 +109,15 @@ def _worker_tables(results: dict[str, Any], runs: dict[tuple[str, int, str], dic
         lines += [
             "",
             "| db | target | rows | upload s | to `completed` s | rows/s | + dedup drained s "
-            "| rows/s incl. dedup | server CPU s |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| rows/s incl. dedup | server CPU s | CPU ms/row | RSS MB before / max |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in imported:
             i = r["import"]
             lines.append(
                 f"| {r['database']} | {r['target']} | {i['rows']:,} | {i['upload_s']} | {i['completed_s']} | "
                 f"{i['rows_per_s_completed']:.0f} | {i['dedup_drained_s']} | {i['rows_per_s_incl_dedup']} | "
-                f"{i['cpu_s']} |"
+                f"{i['cpu_s']} | {i.get('cpu_ms_per_row', '-')} | "
+                f"{i.get('rss_mb_before', '-')} / {i.get('rss_mb_max', '-')} |"
             )
     return lines

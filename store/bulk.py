@@ -25,13 +25,14 @@ VALUES = " VALUES "
 def _converter(field: peewee.Field) -> Callable[[Any], Any]:
     if not isinstance(field, peewee.JSONField):
         return field.db_value
+    if not isinstance(field.db_value({}), peewee.Node):
+        return field.db_value  # PostgreSQL: already a plain parameter (a psycopg2 ``Json``)
+    # SQLite: Peewee wraps the JSON text in SQL (``json(?)``), which the template keeps, so the
+    # parameter is the text alone. Serialized here once (``db_value`` would serialize it too).
     dumps = getattr(field, "_dumps", json.dumps)
 
     def convert(value: Any) -> Any:
-        # On SQLite Peewee wraps the JSON text in SQL (``json(?)``), which the template keeps;
-        # on PostgreSQL db_value is already a plain parameter (a psycopg2 ``Json``).
-        wrapped = field.db_value(value)
-        return dumps(value) if isinstance(wrapped, peewee.Node) else wrapped
+        return None if value is None else dumps(value)
 
     return convert
 

@@ -3,7 +3,7 @@
 The import handler is ``async`` and takes no ``body`` argument on purpose: Connexion reads the
 whole body into memory for any handler that names it, and a CSV upload may be 100 MB. Instead,
 a CSV body is pulled from the ASGI ``receive`` block by block by the store, in a worker thread
-(`import_uploads.receive_csv`), and written to the database in 1 MiB chunks as it arrives. A JSON
+(`upload.receive_csv`), and written to the database in 1 MiB chunks as it arrives. A JSON
 body has already been parsed and checked by Connexion's validator (an array of at most 1,000
 objects), which replays it to us; each item is then checked on its own by the store.
 """
@@ -26,9 +26,7 @@ from handlers.http.security import principal_of, principal_of_async
 from handlers.settings import JSON_IMPORT_BODY_FACTOR, Settings
 from store.errors import BadRequest
 from store.events import objects
-from store.imports import job as lead_imports
-from store.imports import rows as lead_import
-from store.imports import upload as import_uploads
+from store.imports import job, rows, upload
 from store.imports.rows import RowOutcome
 from store.models import LeadImport
 
@@ -64,9 +62,9 @@ def _results(outcomes: list[RowOutcome]) -> dict[str, Any]:
         return sum(outcome.status == status for outcome in outcomes)
 
     return {
-        "created": count(lead_import.CREATED),
-        "updated": count(lead_import.UPDATED),
-        "failed": count(lead_import.ERROR),
+        "created": count(rows.CREATED),
+        "updated": count(rows.UPDATED),
+        "failed": count(rows.ERROR),
         "results": [_outcome(index, outcome) for index, outcome in enumerate(outcomes)],
     }
 
@@ -76,27 +74,25 @@ def present(record: LeadImport) -> dict[str, Any]:
     return objects.lead_import(record)
 
 
-async def import_leads(
-    token_info: dict[str, Any], on_duplicate: str = lead_import.DEFAULT_ON_DUPLICATE
-) -> Any:
+async def import_leads(token_info: dict[str, Any], on_duplicate: str = rows.DEFAULT_ON_DUPLICATE) -> Any:
     caller = await principal_of_async(token_info)
     chunks = request.stream()  # Starlette's body stream; advanced on the event loop
     uploaded = uploads.uploaded_file(request.scope)  # a multipart form's file part, spooled
     if uploaded is not None or request.mimetype == "text/csv":
         csv = uploads.chunks(uploaded) if uploaded is not None else _blocking_body(chunks)
-        record = await anyio.to_thread.run_sync(import_uploads.receive_csv, caller, csv, on_duplicate)
+        record = await anyio.to_thread.run_sync(upload.receive_csv, caller, csv, on_duplicate)
         body, status = envelope.ok(present(record), 202, "Import accepted")
         return body, status, {"Location": f"/v1/imports/{record.id}"}
     try:
         items = json.loads(b"".join([chunk async for chunk in chunks]))
     except ClientDisconnect as exc:
         raise BadRequest("The upload was interrupted") from exc
-    outcomes = await anyio.to_thread.run_sync(lead_import.import_items, caller, items, on_duplicate)
+    outcomes = await anyio.to_thread.run_sync(rows.import_items, caller, items, on_duplicate)
     return envelope.ok(_results(outcomes), message="Import processed")
 
 
 def get_import(import_id: str, token_info: dict[str, Any]) -> envelope.Reply:
-    return envelope.ok(present(lead_imports.get_import(principal_of(token_info), import_id)))
+    return envelope.ok(present(job.get_import(principal_of(token_info), import_id)))
 
 
 def body_limits(settings: Settings, base_path: str) -> list[RouteLimit]:

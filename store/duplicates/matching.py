@@ -101,38 +101,9 @@ def find_matches(lead: Lead, created: dict[str, Any] | None = None) -> dict[str,
 # -- many leads at once ------------------------------------------------------------------------
 
 
-def _pairs(tenant_id: str, environment: str, ids: Sequence[str], reason: str) -> peewee.ModelSelect[Lead]:
-    """One rule for many stored leads: a self-join of the leads table, ``checked`` (the given
-    leads, by primary key) to every OTHER lead of the same tenant and environment that
-    matches it, through the rule's index. Yields (checked id, checked company, other id, other
-    company, other created_at)."""
-    checked = Lead.alias("checked")
-    same = (
-        (Lead.tenant_id == checked.tenant_id)
-        & (Lead.environment == checked.environment)
-        & (Lead.id != checked.id)
-    )
-    if reason == EMAIL:
-        same &= Lead.email_normalized == checked.email_normalized
-    elif reason == PHONE:
-        same &= Lead.phone_e164 == checked.phone_e164  # NULL never equals: no phone, no match
-    else:
-        same &= (peewee.fn.LOWER(Lead.last_name) == peewee.fn.LOWER(checked.last_name)) & (
-            peewee.fn.LOWER(Lead.first_name) == peewee.fn.LOWER(checked.first_name)
-        )
-    query = (
-        Lead.select(checked.id, checked.company, Lead.id, Lead.company, Lead.created_at)
-        .from_(checked)
-        .join(Lead, on=same)
-        # No ``checked.environment = ?``: the ids are the environment's already (the callers
-        # make sure), and with it SQLite walked every lead of the tenant and environment through
-        # an (environment, updated_at) index instead of the primary key (a full scan per query,
-        # quadratic over a large import).
-        .where((checked.tenant_id == tenant_id) & checked.id.in_(list(ids)))
-    )
-    if reason == NAME_COMPANY:  # the rule needs a company; which one compares in Python
-        query = query.where(checked.company.is_null(False) & (checked.company != ""))
-    return query
+# The stored values the rules compare, of the checked leads: ``LOWER`` is the database's own
+# (SQLite folds ASCII only), exactly as `match_queries` compares names.
+_LAST, _FIRST = peewee.fn.LOWER(Lead.last_name), peewee.fn.LOWER(Lead.first_name)
 
 
 def _tuples(query: peewee.ModelSelect[Lead]) -> Iterator[tuple[Any, ...]]:
@@ -141,15 +112,69 @@ def _tuples(query: peewee.ModelSelect[Lead]) -> Iterator[tuple[Any, ...]]:
     return rows
 
 
-def _with_phone(tenant_id: str, ids: list[str]) -> list[str]:
-    """The leads among ``ids`` (stored values) that have an E.164 number: only they can match by
-    phone. Asked first (primary-key lookups) because the phone join is the one SQLite can plan
-    badly: where ``ANALYZE`` saw mostly phone-less leads, its statistics call the phone index
-    useless and it SCANs the leads table once per checked lead (bench/RESULTS.md, dedup plans)."""
-    query = Lead.select(Lead.id).where(
-        (Lead.tenant_id == tenant_id) & Lead.id.in_(ids) & Lead.phone_e164.is_null(False)
+def _keys(tenant_id: str, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """Checked lead id -> (email key, E.164 phone, lower last name, lower first name, company)."""
+    query = Lead.select(Lead.id, Lead.email_normalized, Lead.phone_e164, _LAST, _FIRST, Lead.company).where(
+        (Lead.tenant_id == tenant_id) & Lead.id.in_(list(ids))
     )
-    return [row[0] for row in _tuples(query)]
+    return {row[0]: row[1:] for row in _tuples(query)}
+
+
+def _candidates(
+    tenant_id: str, environment: str, reason: str, values: list[Any]
+) -> Iterator[tuple[Any, ...]]:
+    """The tenant's leads in ``environment`` holding one of ``values`` for the rule: (key, id,
+    company, created_at). Looked up by value, an IN list on the rule's index (no self-join):
+    the planner can only read it as index lookups, with or without statistics (a self-join
+    planned on none, or on ANALYZE figures of a table that has since grown, became a nested
+    loop over every lead of the tenant per checked lead on PostgreSQL)."""
+    scope = (Lead.tenant_id == tenant_id) & (Lead.environment == environment)
+    if reason == EMAIL:
+        query = Lead.select(Lead.email_normalized, Lead.id, Lead.company, Lead.created_at).where(
+            scope & Lead.email_normalized.in_(values)
+        )
+    elif reason == PHONE:
+        query = Lead.select(Lead.phone_e164, Lead.id, Lead.company, Lead.created_at).where(
+            scope & Lead.phone_e164.in_(values)
+        )
+    else:  # both names in the index; which last goes with which first is checked by the caller
+        lasts, firsts = sorted({last for last, _ in values}), sorted({first for _, first in values})
+        query = Lead.select(_LAST, _FIRST, Lead.id, Lead.company, Lead.created_at).where(
+            scope & _LAST.in_(lasts) & _FIRST.in_(firsts)
+        )
+        return ((row[:2], *row[2:]) for row in _tuples(query))
+    return _tuples(query)
+
+
+def _chunk_matches(tenant_id: str, environment: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Checked id -> other id -> (created_at, reasons), for one chunk of stored leads."""
+    keys = _keys(tenant_id, ids)
+    found: dict[str, dict[str, Any]] = {lead_id: {} for lead_id in keys}
+    company_key = {lead_id: normalize_company(key[4]) for lead_id, key in keys.items()}
+    by_rule: dict[str, dict[Any, list[str]]] = {EMAIL: {}, PHONE: {}, NAME_COMPANY: {}}
+    for lead_id, (email, phone, last, first, _company) in keys.items():
+        by_rule[EMAIL].setdefault(email, []).append(lead_id)
+        if phone is not None:  # NULL never equals: no phone, no match
+            by_rule[PHONE].setdefault(phone, []).append(lead_id)
+        if company_key[lead_id] is not None and last is not None and first is not None:
+            by_rule[NAME_COMPANY].setdefault((last, first), []).append(lead_id)
+    for reason in REASONS:
+        wanted = by_rule[reason]
+        if not wanted:
+            continue
+        values = list(wanted)
+        for start in range(0, len(values), IDS_PER_QUERY):
+            for key, other, other_company, created_at in _candidates(
+                tenant_id, environment, reason, values[start : start + IDS_PER_QUERY]
+            ):
+                for lead_id in wanted.get(key, ()):
+                    if other == lead_id:
+                        continue
+                    if reason == NAME_COMPANY and normalize_company(other_company) != company_key[lead_id]:
+                        continue
+                    entry = found[lead_id].setdefault(other, (created_at, set()))
+                    entry[1].add(reason)
+    return found
 
 
 def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[str]:
@@ -190,20 +215,7 @@ def matches_for_many(tenant_id: str, environment: str, leads: Iterable[Lead | st
     ids = list(dict.fromkeys(ids))
     found: dict[str, dict[str, tuple[dt.datetime, set[str]]]] = {lead_id: {} for lead_id in ids}
     for start in range(0, len(ids), IDS_PER_QUERY):
-        chunk = ids[start : start + IDS_PER_QUERY]
-        for reason in REASONS:
-            checked = _with_phone(tenant_id, chunk) if reason == PHONE else chunk
-            if not checked:
-                continue
-            for lead_id, company, other, other_company, created_at in _tuples(
-                _pairs(tenant_id, environment, checked, reason)
-            ):
-                if reason == NAME_COMPANY:
-                    key = normalize_company(company)
-                    if key is None or normalize_company(other_company) != key:
-                        continue
-                entry = found[lead_id].setdefault(other, (created_at, set()))
-                entry[1].add(reason)
+        found.update(_chunk_matches(tenant_id, environment, ids[start : start + IDS_PER_QUERY]))
     return {
         lead_id: sorted(
             (

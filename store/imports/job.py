@@ -22,8 +22,7 @@ from store.access.principals import Principal
 from store.db import reading, transaction
 from store.errors import Conflict, FieldError, NotFound
 from store.events import emit as events
-from store.imports import chunks, csv_format
-from store.imports import rows as lead_import
+from store.imports import chunks, csv_format, rows
 from store.jobs import queue as jobs
 from store.models import Job, LeadImport, utcnow
 
@@ -96,7 +95,7 @@ Numbered = tuple[int, dict[str, Any] | list[FieldError]]
 
 
 @transaction
-def _commit(record: LeadImport, rows: Sequence[Numbered], consumed: int, bytes_done: int) -> LeadImport:
+def _commit(record: LeadImport, numbered: Sequence[Numbered], consumed: int, bytes_done: int) -> LeadImport:
     """Apply one batch and advance the counters, all or nothing."""
     claimed = (
         LeadImport.update(rows_done=record.rows_done + consumed, bytes_done=bytes_done, updated_at=utcnow())
@@ -109,18 +108,18 @@ def _commit(record: LeadImport, rows: Sequence[Numbered], consumed: int, bytes_d
     )
     if claimed != 1:  # another run of this job got here first: it owns the import now
         raise Conflict("The import is being processed by another worker")
-    prepared = [item if isinstance(item, list) else lead_import.prepare(item) for _, item in rows]
-    outcomes = lead_import.apply_rows(_principal(record), prepared, record.on_duplicate)
+    prepared = [item if isinstance(item, list) else rows.prepare(item) for _, item in numbered]
+    outcomes = rows.apply_rows(_principal(record), prepared, record.on_duplicate)
     found = [
         {"row": number, "field": e.field, "message": e.message}
-        for (number, _), outcome in zip(rows, outcomes, strict=True)
+        for (number, _), outcome in zip(numbered, outcomes, strict=True)
         for e in outcome.errors
     ]
     record.rows_done += consumed
     record.bytes_done = bytes_done
-    record.created_count += sum(o.status == lead_import.CREATED for o in outcomes)
-    record.updated_count += sum(o.status == lead_import.UPDATED for o in outcomes)
-    record.failed_count += sum(o.status == lead_import.ERROR for o in outcomes)
+    record.created_count += sum(o.status == rows.CREATED for o in outcomes)
+    record.updated_count += sum(o.status == rows.UPDATED for o in outcomes)
+    record.failed_count += sum(o.status == rows.ERROR for o in outcomes)
     record.errors = list(record.errors) + found[: max(0, MAX_ERRORS - len(record.errors))]
     record.error_count += len(found)
     record.save(only=[LeadImport.created_count, LeadImport.updated_count, LeadImport.failed_count,
@@ -176,7 +175,7 @@ def _process(job: Job, record: LeadImport) -> None:
             item = [cells] if isinstance(cells, FieldError) else csv_format.to_item(columns, cells)
             if item is not None:
                 batch.append((seen + 1, item))
-            if pending == lead_import.BATCH_ROWS:
+            if pending == rows.BATCH_ROWS:
                 record = _commit(record, batch, pending, raw.consumed)
                 if not jobs.progress(job, summary(record)):
                     raise Conflict("The job's lease was lost")

@@ -21,8 +21,7 @@ from store.access.principals import Principal
 from store.db import transaction
 from store.errors import BadRequest, FieldError, ValidationFailed
 from store.ids import new_id
-from store.imports import chunks as import_files
-from store.imports import csv_format
+from store.imports import chunks, csv_format
 from store.imports.job import JOB_KIND, QUEUED, UPLOADING, record_key
 from store.jobs import queue as jobs
 from store.models import LeadImport, utcnow
@@ -53,13 +52,13 @@ def _drop_abandoned_uploads(tenant_id: str, before: dt.datetime) -> None:
         & (LeadImport.created_at < before)
     )
     for record in list(abandoned):
-        import_files.delete(tenant_id, record.id)
+        chunks.delete(tenant_id, record.id)
         LeadImport.delete().where(record_key(tenant_id, record.id)).execute()
 
 
 @transaction
 def _discard(tenant_id: str, import_id: str) -> None:
-    import_files.delete(tenant_id, import_id)
+    chunks.delete(tenant_id, import_id)
     LeadImport.delete().where(record_key(tenant_id, import_id)).execute()
 
 
@@ -113,11 +112,11 @@ def receive_csv(caller: Principal, blocks: Iterable[bytes], on_duplicate: str) -
     size = 0
     utf8 = codecs.getincrementaldecoder("utf-8")()
     try:
-        for seq, chunk in enumerate(import_files.rechunk(blocks)):
+        for seq, chunk in enumerate(chunks.rechunk(blocks)):
             if seq == 0:
                 _check_header(chunk)
             _check_utf8(utf8, chunk, size)
-            import_files.append(caller.tenant_id, record.id, seq, chunk)
+            chunks.append(caller.tenant_id, record.id, seq, chunk)
             size += len(chunk)
         _check_utf8(utf8, b"", size, final=True)
         if size == 0:

@@ -120,11 +120,16 @@ def create_lead(caller: Principal, fields: dict[str, Any]) -> Lead:
 
 
 @transaction
-def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead]:
+def insert_leads(
+    caller: Principal, rows: Sequence[dict[str, Any]], *, detect_later: bool = True
+) -> list[Lead]:
     """Create leads from `new_values` rows, each with its tags, its "created" history entry and
     audit event, and its duplicate-detection job: a few multi-row INSERTs per table however
     many rows (bulk imports use it directly). The plan's quota is checked and the counter moved
     first, atomically (`reserve_leads`): `QuotaExceeded` leaves nothing written.
+
+    ``detect_later=False`` enqueues no dedup jobs: the caller (a bulk import) runs
+    `store.duplicates.sets.detect_created` over the new leads in this same transaction instead.
 
     Creation times follow the rows' order (a microsecond apart), so an import keeps its file's
     order in every list sorted by creation.
@@ -158,7 +163,8 @@ def insert_leads(caller: Principal, rows: Sequence[dict[str, Any]]) -> list[Lead
     # The same changes go to the audit log, in the same transaction: history and audit agree.
     audit.record_many(caller, "lead.created", "lead", [(lead.id, change) for lead, change in changes])
     # Committed with the leads, so no creation escapes duplicate detection (store/duplicates/detection.py).
-    duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
+    if detect_later:
+        duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
     events.emit_created(created)  # the outbox: committed with the leads (store/events/emit.py)
     return created
 

@@ -8,15 +8,16 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from store.imports import job as lead_imports
+from store.events.models import Event
+from store.imports import job
 from store.jobs import queue as jobs
-from store.models import AuditEvent, ImportChunk, Job, Lead, LeadEvent, LeadImport, LeadTag
+from store.models import AuditEvent, ImportChunk, Job, Lead, LeadDuplicate, LeadEvent, LeadImport, LeadTag
 from tests.support import SeededTenant, assert_error, assert_ok, import_status, lead_body, leads_of, run_jobs
 
 CSV = {"Content-Type": "text/csv"}
 
 
-def upload(client: TestClient, tenant: SeededTenant, text: str | bytes, **params: str) -> dict[str, Any]:
+def upload_csv(client: TestClient, tenant: SeededTenant, text: str | bytes, **params: str) -> dict[str, Any]:
     content = text.encode() if isinstance(text, str) else text
     response = client.post(
         "/v1/leads/import", content=content, params=params, headers={**tenant.headers, **CSV}
@@ -33,9 +34,9 @@ def test_json_import_answers_item_by_item_and_stores_only_the_good_ones(
     client: TestClient, tenant: SeededTenant
 ) -> None:
     items = [
-        lead_body(email="ann@example.com", tags=["vip"], customFields={"plan": "gold"}),
+        lead_body(email="ann@example.com", tags=["vip"], customFields={"plan": "gold"}, company="Acme"),
         {"email": "not-an-email", "firstName": "Bad"},
-        lead_body(email="bob@example.com", source="web", score=30),
+        lead_body(email="bob@example.com", source="web", score=30, company="ACME Inc."),
         {**lead_body(), "id": "abcdefabcdefabcd"},
         lead_body(email="carl@example.com", assignedTo="nobody0000000000"),
     ]
@@ -68,7 +69,18 @@ def test_json_import_answers_item_by_item_and_stores_only_the_good_ones(
             .count()
             == 1
         )
-    assert jobs.pending_count(tenant.id) == 2
+        assert (
+            Event.get((Event.tenant_id == tenant.id) & (Event.resource_id == lead.id)).type == "lead.created"
+        )
+    # Both are Jane Doe at Acme: found in the import's own transaction, nothing left queued.
+    assert jobs.pending_count(tenant.id) == 0
+    ann, bob = stored["ann@example.com"], stored["bob@example.com"]
+    assert (ann.duplicate_of, bob.duplicate_of) == (None, ann.id)
+    assert LeadDuplicate.get_or_none(
+        (LeadDuplicate.tenant_id == tenant.id)
+        & (LeadDuplicate.lead_id == bob.id)
+        & (LeadDuplicate.duplicate_id == ann.id)
+    ).reasons == ["name_company"]
 
 
 @pytest.mark.parametrize(
@@ -155,12 +167,12 @@ GOOD_AND_BAD = (
 
 
 def test_csv_import_end_to_end(client: TestClient, tenant: SeededTenant) -> None:
-    accepted = upload(client, tenant, GOOD_AND_BAD)
+    accepted = upload_csv(client, tenant, GOOD_AND_BAD)
     assert accepted["status"] == "queued"
     assert accepted["progress"]["totalBytes"] == len(GOOD_AND_BAD.encode())
     record = LeadImport.get((LeadImport.tenant_id == tenant.id) & (LeadImport.id == accepted["id"]))
     assert ImportChunk.select().where(ImportChunk.import_id == record.id).count() == 1
-    assert jobs.get_job(tenant.id, record.job_id).kind == lead_imports.JOB_KIND
+    assert jobs.get_job(tenant.id, record.job_id).kind == job.JOB_KIND
 
     run_jobs(tenant)
 
@@ -182,7 +194,7 @@ def test_csv_import_end_to_end(client: TestClient, tenant: SeededTenant) -> None
     assert fay.custom_fields == {"plan": "gold", "role": "CEO"} and fay.source == "import"
     assert stored["hal@example.com"].last_name == "Multi\r\nLine"
     assert not ImportChunk.select().where(ImportChunk.import_id == record.id).exists()  # file dropped
-    # The import's dedup jobs ran too (run_jobs drained the queue).
+    # Duplicates are found in the import's own transactions: no dedup job is left to run.
     assert jobs.pending_count(tenant.id) == 0
 
 
@@ -190,9 +202,9 @@ def test_csv_import_updates_by_default_so_a_rerun_doubles_nothing(
     client: TestClient, tenant: SeededTenant
 ) -> None:
     text = "email,firstName,lastName\njo@example.com,Jo,Ng\nkim@example.com,Kim,Li\n"
-    first = upload(client, tenant, text)
+    first = upload_csv(client, tenant, text)
     run_jobs(tenant)
-    second = upload(client, tenant, text.replace("Jo,Ng", "Joanna,Ng"))
+    second = upload_csv(client, tenant, text.replace("Jo,Ng", "Joanna,Ng"))
     run_jobs(tenant)
 
     assert import_status(client, tenant, first["id"])["counts"] == {"created": 2, "updated": 0, "failed": 0}
@@ -245,7 +257,7 @@ def test_a_bad_byte_anywhere_refuses_the_whole_file_on_upload(
 
 def test_bom_and_excel_style_headers_are_accepted(client: TestClient, tenant: SeededTenant) -> None:
     text = "\ufeffE-mail,First Name,Last Name\nliz@example.com,Liz,Lee\n"
-    accepted = upload(client, tenant, text.encode("utf-8"))
+    accepted = upload_csv(client, tenant, text.encode("utf-8"))
     run_jobs(tenant)
     assert import_status(client, tenant, accepted["id"])["counts"]["created"] == 1
 
@@ -253,7 +265,7 @@ def test_bom_and_excel_style_headers_are_accepted(client: TestClient, tenant: Se
 def test_an_import_is_invisible_to_other_tenants_and_the_other_environment(
     client: TestClient, tenant: SeededTenant, other_tenant: SeededTenant
 ) -> None:
-    accepted = upload(client, tenant, "email,firstName,lastName\nmo@example.com,Mo,Ma\n")
+    accepted = upload_csv(client, tenant, "email,firstName,lastName\nmo@example.com,Mo,Ma\n")
     url = f"/v1/imports/{accepted['id']}"
 
     assert_error(client.get(url, headers=other_tenant.headers), 404, "not_found")
@@ -269,15 +281,15 @@ def test_sandbox_imports_write_sandbox_leads(client: TestClient, tenant: SeededT
 
 
 def test_errors_are_capped_but_counted(client: TestClient, tenant: SeededTenant) -> None:
-    rows = "".join(f"bad{i},Bad,Row\n" for i in range(lead_imports.MAX_ERRORS + 5))
-    accepted = upload(client, tenant, "email,firstName,lastName\n" + rows)
+    rows = "".join(f"bad{i},Bad,Row\n" for i in range(job.MAX_ERRORS + 5))
+    accepted = upload_csv(client, tenant, "email,firstName,lastName\n" + rows)
     run_jobs(tenant)
 
     done = import_status(client, tenant, accepted["id"])
-    assert done["counts"]["failed"] == lead_imports.MAX_ERRORS + 5
-    assert len(done["errors"]) == lead_imports.MAX_ERRORS
-    assert (done["errorCount"], done["errorsTruncated"]) == (lead_imports.MAX_ERRORS + 5, True)
-    assert done["errors"][0]["row"] == 2 and done["errors"][-1]["row"] == lead_imports.MAX_ERRORS + 1
+    assert done["counts"]["failed"] == job.MAX_ERRORS + 5
+    assert len(done["errors"]) == job.MAX_ERRORS
+    assert (done["errorCount"], done["errorsTruncated"]) == (job.MAX_ERRORS + 5, True)
+    assert done["errors"][0]["row"] == 2 and done["errors"][-1]["row"] == job.MAX_ERRORS + 1
 
 
 @pytest.mark.slow
@@ -289,17 +301,27 @@ def test_a_100k_row_csv_import(client: TestClient, new_tenant: Any) -> None:
         f"user{i}@example.com,First{i},Last{i},Company {i % 500},{i % 101},t{i % 7}" for i in range(rows)
     ]
     lines[50_001] = "broken,First,Last,Co,5,t"  # data row 50,001 is file row 50,002
+    lines[rows] = "last@example.com,First0,Last0,Company 0,1,t"  # the first row's name and company
     text = "\n".join(lines) + "\n"
     assert len(text) > 64 * 1024  # far beyond the usual body cap: the import has its own
 
-    accepted = upload(client, tenant, text)
-    [job] = jobs.claim("test-worker", tenant_id=tenant.id)
-    assert job.kind == lead_imports.JOB_KIND
-    lead_imports.run_import(job)  # the job's function, called directly (not its dedup jobs)
+    accepted = upload_csv(client, tenant, text)
+    [claimed] = jobs.claim("test-worker", tenant_id=tenant.id)
+    assert claimed.kind == job.JOB_KIND
+    job.run_import(claimed)  # the job's function, called directly
 
     done = import_status(client, tenant, accepted["id"])
     assert done["status"] == "completed"
     assert done["counts"] == {"created": rows - 1, "updated": 0, "failed": 1}
     assert done["errors"] == [{"row": 50_002, "field": "email", "message": "Invalid email format"}]
     assert Lead.select().where(Lead.tenant_id == tenant.id).count() == rows - 1
-    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == rows - 1
+    # Every row deduplicated in its chunk's transaction: the last row is found to be the first's
+    # duplicate (hundreds of chunks apart), nothing else matches, and no dedup job is left.
+    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == 0
+    first = Lead.get((Lead.tenant_id == tenant.id) & (Lead.email == "user0@example.com"))
+    last = Lead.get((Lead.tenant_id == tenant.id) & (Lead.email == "last@example.com"))
+    assert last.duplicate_of == first.id and first.duplicate_of is None
+    pairs = LeadDuplicate.select().where(LeadDuplicate.tenant_id == tenant.id)
+    assert sorted((p.lead_id, p.duplicate_id, p.reasons) for p in pairs) == sorted(
+        [(first.id, last.id, ["name_company"]), (last.id, first.id, ["name_company"])]
+    )

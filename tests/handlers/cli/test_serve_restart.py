@@ -17,7 +17,8 @@ import httpx
 from tests.server_support import Server, create_tenant, own_database, query, run_cli
 
 CYCLES = 4
-IMPORT_SIZE = 300  # leads per cycle, each with a dedup job
+IMPORT_SIZE = 300  # leads per cycle by the JSON import (deduplicated in its own transactions)
+CSV_ROWS = 2000  # leads per cycle by a CSV import: its job is pending when the process is killed
 
 
 def _tenant_key(database_url: str) -> str:
@@ -36,6 +37,11 @@ def _leads(count: int) -> list[dict[str, str]]:
     ]
 
 
+def _csv(count: int) -> bytes:
+    rows = [f"c{uuid.uuid4().hex[:12]}@example.com,Cy,{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    return ("email,firstName,lastName\n" + "\n".join(rows) + "\n").encode()
+
+
 def _pending(database_url: str) -> int:
     return int(query(database_url, "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")[0][0])
 
@@ -48,7 +54,9 @@ def test_kill_9_with_jobs_pending_then_restart_loses_nothing_and_never_locks_up(
         settings = {"LEADPIPE_WORKER_THREADS": "2", "LEADPIPE_RATE_LIMIT_PER_IP": "off"}
         statuses: list[int] = []
         stderr = ""
-        created = 0
+        created = 0  # leads by POST /v1/leads: one dedup job each
+        imported = 0  # leads by imports; each CSV import is one job
+        csv_imports = 0
         for _ in range(CYCLES):
             server = Server(tmp_path, LEADPIPE_DATABASE_URL=database_url, **settings)
             try:
@@ -58,9 +66,14 @@ def test_kill_9_with_jobs_pending_then_restart_loses_nothing_and_never_locks_up(
                     for lead in _leads(5):
                         statuses.append(http.post("/v1/leads", json=lead).status_code)
                         created += 1
-                    imported = http.post("/v1/leads/import", json=_leads(IMPORT_SIZE))
-                    statuses.append(imported.status_code)
-                    created += IMPORT_SIZE
+                    statuses.append(http.post("/v1/leads/import", json=_leads(IMPORT_SIZE)).status_code)
+                    imported += IMPORT_SIZE
+                    upload = http.post(
+                        "/v1/leads/import", content=_csv(CSV_ROWS), headers={"Content-Type": "text/csv"}
+                    )
+                    statuses.append(upload.status_code)
+                    imported += CSV_ROWS
+                    csv_imports += 1
                 assert _pending(database_url) > 0  # killed with work left to do
             finally:
                 server.kill()
@@ -80,8 +93,9 @@ def test_kill_9_with_jobs_pending_then_restart_loses_nothing_and_never_locks_up(
             stderr += server.errors()
 
         assert _pending(database_url) == 0, stderr[-3000:]
-        assert set(statuses) <= {200, 201}, statuses
+        assert set(statuses) <= {200, 201, 202}, statuses
         states = dict(query(database_url, "SELECT state, COUNT(*) FROM jobs GROUP BY state"))
-        assert states == {"done": created}, states
-        assert int(query(database_url, "SELECT COUNT(*) FROM leads")[0][0]) == created
+        assert states == {"done": created + csv_imports}, states
+        # Every import row exactly once, across the kills (an import resumes after its last batch).
+        assert int(query(database_url, "SELECT COUNT(*) FROM leads")[0][0]) == created + imported
         assert "IndexError" not in stderr and "Traceback" not in stderr, stderr[-3000:]

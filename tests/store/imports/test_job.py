@@ -7,10 +7,7 @@ from typing import Any
 import pytest
 
 from store.errors import BadRequest, Conflict, ValidationFailed
-from store.imports import chunks as import_files
-from store.imports import job as lead_imports
-from store.imports import rows as lead_import
-from store.imports import upload as import_uploads
+from store.imports import chunks, job, rows, upload
 from store.jobs import queue as jobs
 from store.models import ImportChunk, Lead, LeadImport
 from tests.support import SeededTenant, principal
@@ -26,12 +23,12 @@ def receive(tenant: SeededTenant, text: str, blocks: int = 7) -> LeadImport:
     data = text.encode()
     step = max(1, len(data) // blocks)
     pieces = [data[i : i + step] for i in range(0, len(data), step)]  # as the network delivers it
-    return import_uploads.receive_csv(principal(tenant.live_key), iter(pieces), "update")
+    return upload.receive_csv(principal(tenant.live_key), iter(pieces), "update")
 
 
 def claim(tenant: SeededTenant) -> Any:
-    [job] = [j for j in jobs.claim("test", limit=10, tenant_id=tenant.id) if j.kind == lead_imports.JOB_KIND]
-    return job
+    [claimed] = [j for j in jobs.claim("test", limit=10, tenant_id=tenant.id) if j.kind == job.JOB_KIND]
+    return claimed
 
 
 def leads_count(tenant: SeededTenant) -> int:
@@ -41,13 +38,13 @@ def leads_count(tenant: SeededTenant) -> int:
 def test_an_upload_is_stored_in_chunks_and_queued(
     tenant: SeededTenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(import_files, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 64)
     text = HEADER + csv_rows(10)
-    record = import_uploads.receive_csv(principal(tenant.live_key), iter([text.encode()]), "allow")
+    record = upload.receive_csv(principal(tenant.live_key), iter([text.encode()]), "allow")
 
     assert (record.status, record.size_bytes, record.on_duplicate) == ("queued", len(text), "allow")
-    chunks = list(ImportChunk.select().where(ImportChunk.import_id == record.id).order_by(ImportChunk.seq))
-    assert b"".join(bytes(c.data) for c in chunks).decode() == text and len(chunks) > 1
+    stored = list(ImportChunk.select().where(ImportChunk.import_id == record.id).order_by(ImportChunk.seq))
+    assert b"".join(bytes(c.data) for c in stored).decode() == text and len(stored) > 1
     assert jobs.get_job(tenant.id, record.job_id).payload == {"importId": record.id}
 
 
@@ -62,7 +59,7 @@ def test_an_upload_is_stored_in_chunks_and_queued(
 )
 def test_a_refused_upload_leaves_nothing(tenant: SeededTenant, text: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
-        import_uploads.receive_csv(principal(tenant.live_key), iter([text]), "update")
+        upload.receive_csv(principal(tenant.live_key), iter([text]), "update")
     assert not LeadImport.select().where(LeadImport.tenant_id == tenant.id).exists()
     assert not ImportChunk.select().where(ImportChunk.tenant_id == tenant.id).exists()
 
@@ -73,30 +70,30 @@ def test_an_interrupted_upload_leaves_nothing(tenant: SeededTenant) -> None:
         raise ConnectionResetError("client went away")
 
     with pytest.raises(ConnectionResetError):
-        import_uploads.receive_csv(principal(tenant.live_key), dropped(), "update")
+        upload.receive_csv(principal(tenant.live_key), dropped(), "update")
     assert not LeadImport.select().where(LeadImport.tenant_id == tenant.id).exists()
 
 
 def test_a_crash_mid_import_resumes_after_the_last_committed_batch(
     tenant: SeededTenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lead_import, "BATCH_ROWS", 4)
+    monkeypatch.setattr(rows, "BATCH_ROWS", 4)
     record = receive(tenant, HEADER + csv_rows(10))
-    job = claim(tenant)
+    claimed = claim(tenant)
 
     def die(*_: Any, **__: Any) -> bool:
         raise RuntimeError("worker killed")  # right after the first batch committed
 
     monkeypatch.setattr(jobs, "progress", die)
     with pytest.raises(RuntimeError):
-        lead_imports.run_import(job)
+        job.run_import(claimed)
     midway = LeadImport.get_by_id((tenant.id, record.id))
     assert (midway.status, midway.rows_done, midway.created_count) == ("processing", 4, 4)
     assert leads_count(tenant) == 4
 
     monkeypatch.undo()
-    monkeypatch.setattr(lead_import, "BATCH_ROWS", 4)
-    summary = lead_imports.run_import(job)  # the retry
+    monkeypatch.setattr(rows, "BATCH_ROWS", 4)
+    summary = job.run_import(claimed)  # the retry
 
     assert summary["created"] == 10 and summary["status"] == "completed"
     assert leads_count(tenant) == 10  # no row applied twice
@@ -105,14 +102,14 @@ def test_a_crash_mid_import_resumes_after_the_last_committed_batch(
 
 def test_a_second_worker_cannot_commit_the_same_rows(tenant: SeededTenant) -> None:
     record = receive(tenant, HEADER + csv_rows(3))
-    job = claim(tenant)
-    lead_imports.run_import(job)
+    claimed = claim(tenant)
+    job.run_import(claimed)
     stale = LeadImport.get_by_id((tenant.id, record.id))
-    stale.rows_done, stale.status = 0, lead_imports.PROCESSING  # what a slow worker still believes
+    stale.rows_done, stale.status = 0, job.PROCESSING  # what a slow worker still believes
 
     with pytest.raises(Conflict):
-        lead_imports._commit(stale, [], 3, 0)
-    assert lead_imports.run_import(job)["status"] == "completed"  # a re-delivered job is a no-op
+        job._commit(stale, [], 3, 0)
+    assert job.run_import(claimed)["status"] == "completed"  # a re-delivered job is a no-op
     assert leads_count(tenant) == 3
 
 
@@ -122,7 +119,7 @@ def test_a_header_made_invalid_fails_the_import_with_row_1_errors(tenant: Seeded
         ImportChunk.import_id == record.id
     ).execute()
 
-    lead_imports.run_import(claim(tenant))
+    job.run_import(claim(tenant))
 
     done = LeadImport.get_by_id((tenant.id, record.id))
     assert done.status == "failed" and done.message == "The header row is invalid"
@@ -132,7 +129,7 @@ def test_a_header_made_invalid_fails_the_import_with_row_1_errors(tenant: Seeded
 
 def test_malformed_csv_stops_the_import_with_a_row_number(tenant: SeededTenant) -> None:
     record = receive(tenant, HEADER + csv_rows(2) + 'bad@example.com,"unterminated\n')
-    lead_imports.run_import(claim(tenant))
+    job.run_import(claim(tenant))
 
     done = LeadImport.get_by_id((tenant.id, record.id))
     assert done.status == "failed" and "row 4" in done.message
@@ -141,9 +138,9 @@ def test_malformed_csv_stops_the_import_with_a_row_number(tenant: SeededTenant) 
 
 def test_an_upload_abandoned_by_a_crash_is_cleaned_up_by_a_later_one(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    abandoned = import_uploads._begin(caller, "update")
-    import_files.append(tenant.id, abandoned.id, 0, b"email,firstName,lastName\n")
-    LeadImport.update(created_at=abandoned.created_at - import_uploads.ABANDONED_AFTER).where(
+    abandoned = upload._begin(caller, "update")
+    chunks.append(tenant.id, abandoned.id, 0, b"email,firstName,lastName\n")
+    LeadImport.update(created_at=abandoned.created_at - upload.ABANDONED_AFTER).where(
         LeadImport.id == abandoned.id
     ).execute()
 

@@ -5,26 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from store.db import database
-from store.imports import rows as lead_import
+from store.imports import rows
 from store.leads import lifecycle as leads
 from store.leads import schema as lead_schema
-from store.models import Job, Lead, LeadEvent
+from store.models import Job, Lead, LeadDuplicate, LeadEvent
 from tests.support import SeededTenant, lead_body, principal
 
 
-def rows(*items: dict[str, Any]) -> list[lead_import.Prepared]:
-    return [lead_import.prepare(item) for item in items]
+def prepared(*items: dict[str, Any]) -> list[rows.Prepared]:
+    return [rows.prepare(item) for item in items]
 
 
 def count(tenant: SeededTenant) -> int:
     return Lead.select().where(Lead.tenant_id == tenant.id).count()
 
 
-def test_a_batch_creates_its_good_rows_with_history_and_dedup_jobs(tenant: SeededTenant) -> None:
+def test_a_batch_creates_its_good_rows_with_history_and_their_duplicates_found(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(lead_body(email="a@example.com"), {"email": "a"}, lead_body(email="b@example.com", tags=["t"])),
+        prepared(
+            lead_body(email="a@example.com", company="Acme Inc"),
+            {"email": "a"},
+            lead_body(email="b@example.com", tags=["t"], company="ACME"),
+        ),
         "allow",
     )
 
@@ -37,14 +41,21 @@ def test_a_batch_creates_its_good_rows_with_history_and_dedup_jobs(tenant: Seede
         LeadEvent.select().where((LeadEvent.tenant_id == tenant.id) & LeadEvent.lead_id.in_(created)).count()
         == 2
     )
-    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == 2
+    # Same name at the same company: found in the batch's own transaction, no job left to run.
+    assert Job.select().where((Job.tenant_id == tenant.id) & (Job.kind == "dedup")).count() == 0
+    pairs = LeadDuplicate.select().where(LeadDuplicate.tenant_id == tenant.id)
+    assert sorted((p.lead_id, p.duplicate_id, tuple(p.reasons)) for p in pairs) == sorted(
+        [(created[0], created[1], ("name_company",)), (created[1], created[0], ("name_company",))]
+    )
+    assert [lead.duplicate_of for lead in stored] == [None, created[0]]
+    assert [lead.version for lead in stored] == [1, 2]
 
 
 def test_rules_beyond_the_schema_fail_only_their_row(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(
+        prepared(
             lead_body(assignedTo="nobody0000000000"),
             lead_body(assignedTo=tenant.owner_id),
             lead_body(firstName="  "),
@@ -62,9 +73,9 @@ def test_rules_beyond_the_schema_fail_only_their_row(tenant: SeededTenant) -> No
 
 def test_update_mode_meets_earlier_rows_of_the_same_batch(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(
+        prepared(
             lead_body(email="x@example.com", score=1),
             lead_body(email="X@Example.com", score=2),
             lead_body(email="x+news@example.com", score=3),  # +tag: the same mailbox
@@ -85,7 +96,7 @@ def test_the_quota_lets_in_what_fits_and_fails_the_rest(new_tenant: Any) -> None
         fillers = [leads.new_values(caller, lead_schema.to_fields(lead_body())) for _ in range(998)]
         leads.insert_leads(caller, fillers)
 
-    outcomes = lead_import.apply_batch(caller, rows(*(lead_body() for _ in range(4))), "allow")
+    outcomes = rows.apply_batch(caller, prepared(*(lead_body() for _ in range(4))), "allow")
 
     assert [o.status for o in outcomes] == ["created", "created", "error", "error"]
     assert "plan allows" in outcomes[2].errors[0].message
@@ -94,17 +105,17 @@ def test_the_quota_lets_in_what_fits_and_fails_the_rest(new_tenant: Any) -> None
 
 def test_json_import_commits_in_batches(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    items = [lead_body(email=f"n{i}@example.com") for i in range(lead_import.BATCH_ROWS * 2 + 3)]
-    outcomes = lead_import.import_items(caller, items, "update")
+    items = [lead_body(email=f"n{i}@example.com") for i in range(rows.BATCH_ROWS * 2 + 3)]
+    outcomes = rows.import_items(caller, items, "update")
     assert all(o.status == "created" for o in outcomes)
     assert count(tenant) == len(items)
 
 
 def test_rows_with_different_optional_fields_keep_them_all(tenant: SeededTenant) -> None:
     caller = principal(tenant.live_key)
-    outcomes = lead_import.apply_batch(
+    outcomes = rows.apply_batch(
         caller,
-        rows(
+        prepared(
             lead_body(email="p@example.com"),
             lead_body(email="q@example.com", phone="+44 20 7946 0958", company="Q Ltd", tags=["q"]),
             lead_body(email="r@example.com", title="CTO", customFields={"r": 1}),

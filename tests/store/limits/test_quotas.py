@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from store.duplicates import merge
-from store.imports import rows as lead_import
+from store.imports import rows
 from store.leads import lifecycle as leads
 from store.limits import quotas
 from store.models import Lead
@@ -31,7 +31,7 @@ def test_counter_follows_create_import_merge_and_delete(tenant: SeededTenant) ->
 
     first, second, third = (leads.create_lead(live, fields()) for _ in range(3))
     leads.create_lead(sandbox, fields())
-    outcomes = lead_import.import_items(
+    outcomes = rows.import_items(
         live, [{"email": "imp@example.com", "firstName": "I", "lastName": "M"}, {"email": "bad"}], "allow"
     )
     assert [o.status for o in outcomes].count("created") == 1
