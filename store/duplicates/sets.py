@@ -32,9 +32,9 @@ from typing import Any
 import peewee
 
 from store import bulk
-from store.db import database, is_postgres
 from store.duplicates import detection, matching
 from store.events import emit as events
+from store.jobs import batches
 from store.models import Lead, LeadDuplicate, utcnow
 
 # Leads per pointer UPDATE / re-read: well under SQLite's bound-parameter limit.
@@ -44,8 +44,7 @@ IDS_PER_STATEMENT = 400
 def lock_detection(tenant_id: str) -> None:
     """Take the tenant's duplicate-detection turn until the transaction ends (PostgreSQL only);
     the same key the batched dedup jobs lock (``<kind>:<tenant>``)."""
-    if is_postgres():
-        database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{detection.KIND}:{tenant_id}",))
+    batches.take_turn(detection.KIND, tenant_id)
 
 
 def _pair(

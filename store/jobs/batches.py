@@ -64,6 +64,14 @@ def claim_and_run(
     return claimed, run_batch(claimed, handler, leases_held=True) if claimed else {}
 
 
+def take_turn(kind: str, tenant_id: str) -> None:
+    """Wait for, then hold until the transaction ends, the turn of ``kind`` work for one tenant
+    (a transaction-scoped advisory lock on PostgreSQL; SQLite's single writer already serializes
+    writers). Whatever else does that kind's work for the tenant in bulk takes the same turn."""
+    if is_postgres():
+        database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{kind}:{tenant_id}",))
+
+
 @transaction
 def run_batch(
     claimed: Sequence[Job], handler: queue.JobHandler, *, leases_held: bool = False
@@ -81,12 +89,10 @@ def run_batch(
     lease can have been lost; their completions are then one UPDATE after the last job
     (`finish_all`), still in this transaction: a job's writes and its ``done`` commit together.
     """
-    if is_postgres():
-        # Batches of one kind and tenant take turns (a transaction-scoped advisory lock, taken in
-        # a fixed order): two workers' batches over the same leads would otherwise lock rows in
-        # different orders and deadlock. SQLite's single writer already serializes them.
-        for key in sorted({f"{job.kind}:{job.tenant_id}" for job in claimed}):
-            database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+    # Batches of one kind and tenant take turns, in a fixed order: two workers' batches over the
+    # same leads would otherwise lock rows in different orders and deadlock.
+    for kind, tenant_id in sorted({(job.kind, job.tenant_id) for job in claimed}):
+        take_turn(kind, tenant_id)
     start = _STARTS.get(claimed[0].kind) if claimed else None
     batch = start(claimed) if start is not None else None
     errors: dict[str, Exception] = {}
