@@ -20,13 +20,13 @@ import uuid
 from handlers.http.metrics import job_timer, metrics
 from store.errors import StoreError
 from store.events import retention
-from store.jobs import batches
+from store.jobs import batches, registry, upkeep
 from store.jobs import queue as jobs
 from store.models import Job
 
 log = logging.getLogger("leadpipe.worker")
 
-# Modules whose import registers job handlers with ``@jobs.job_handler(kind)``.
+# Modules whose import registers job handlers with ``@registry.job_handler(kind)``.
 JOB_MODULES: tuple[str, ...] = (
     "store.duplicates.detection",
     "store.duplicates.batch",  # dedup jobs checked a batch at a time
@@ -94,7 +94,7 @@ def worker_is_dead(worker_id: str) -> bool:
 def release_dead_workers_jobs() -> None:
     """At startup: jobs a killed process of this host held are run again now, not in 5 minutes."""
     try:
-        jobs.release_dead_leases(_host(), worker_is_dead)
+        upkeep.release_dead_leases(_host(), worker_is_dead)
     except StoreError as exc:
         log.warning("could not release dead workers' jobs: %s", exc.message)
 
@@ -114,7 +114,7 @@ class Worker:
 
     def run_job(self, job: Job) -> bool:
         """Run one claimed job; True when it completed."""
-        handler = jobs.handler_for(job.kind)
+        handler = registry.handler_for(job.kind)
         if handler is None:
             jobs.fail(job, f"no handler registered for job kind {job.kind!r}")
             return False
@@ -135,7 +135,7 @@ class Worker:
     def run_batch(self, kind: str, batch: list[Job]) -> None:
         """Jobs of one batchable kind in one transaction (`batches.run_batch`). If the batch as a
         whole cannot commit (database unavailable), each job runs on its own as before."""
-        handler = jobs.handler_for(kind)
+        handler = registry.handler_for(kind)
         assert handler is not None  # batched() is only true for registered kinds
         started = time.perf_counter()
         try:
@@ -152,7 +152,7 @@ class Worker:
 
     def run_batched(self, kind: str, *, tenant_id: str | None = None) -> int:
         """Claim and run up to `DB_BATCH` jobs of a batchable kind in one transaction."""
-        handler = jobs.handler_for(kind)
+        handler = registry.handler_for(kind)
         assert handler is not None  # batched_kinds() lists registered kinds only
         started = time.perf_counter()
         claimed, errors = batches.claim_and_run(
@@ -178,7 +178,7 @@ class Worker:
         by one in claim order."""
         total = 0
         if time.monotonic() >= self.next_batch_at:
-            total = sum(self.run_batched(kind, tenant_id=tenant_id) for kind in jobs.batched_kinds())
+            total = sum(self.run_batched(kind, tenant_id=tenant_id) for kind in registry.batched_kinds())
             # A full batch: more may be due, go on at once. Otherwise let the next one gather.
             full = total >= DB_BATCH
             self.next_batch_at = 0.0 if full or not total else time.monotonic() + self.gather_seconds
@@ -187,12 +187,12 @@ class Worker:
             limit=limit,
             lease_seconds=self.lease_seconds,
             tenant_id=tenant_id,
-            skip_kinds=jobs.batched_kinds(),
+            skip_kinds=registry.batched_kinds(),
         )
         index = 0
         while index < len(claimed):
             job = claimed[index]
-            if jobs.batched(job.kind):
+            if registry.batched(job.kind):
                 end = index
                 while end < len(claimed) and claimed[end].kind == job.kind:
                     end += 1
@@ -224,7 +224,7 @@ class Worker:
             try:
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
-                    jobs.purge_finished(FINISHED_JOB_RETENTION)
+                    upkeep.purge_finished(FINISHED_JOB_RETENTION)
                     retention.purge_all_expired()  # events past LEADPIPE_EVENT_RETENTION_DAYS
                 busy = self.run_once(tenant_id=tenant_id)
             except StoreError as exc:  # database briefly unavailable: back off, keep going

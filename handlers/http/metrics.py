@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from store import db
 from store.errors import StoreError
 from store.jobs import queue as jobs
+from store.jobs import registry, upkeep
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -63,13 +64,13 @@ class QueueDepth:
 
         family = GaugeMetricFamily("leadpipe_jobs", "Jobs in the queue table", labels=["kind", "state"])
         try:
-            rows = jobs.depth_by_kind()
+            rows = upkeep.depth_by_kind()
         except StoreError as exc:  # a scrape must still answer; the gap in the series says enough
             log.warning("queue depth not collected: %s", exc.message)
             return
         seen = {(kind, state) for kind, state, _ in rows}
         # Known kinds show queued/running 0 too, so "nothing waiting" is a sample, not an absence.
-        idle = [(kind, state, 0) for kind in jobs.registered_kinds() for state in QUEUE_STATES]
+        idle = [(kind, state, 0) for kind in registry.registered_kinds() for state in QUEUE_STATES]
         for kind, state, count in [*rows, *(row for row in idle if row[:2] not in seen)]:
             family.add_metric([kind, state], count)
         yield family

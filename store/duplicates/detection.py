@@ -30,6 +30,7 @@ from store.duplicates.matching import (  # the rules; re-exported for the caller
 )
 from store.events import emit as events
 from store.jobs import queue as jobs
+from store.jobs import registry
 from store.models import Job, Lead, LeadDuplicate, utcnow
 
 KIND = "dedup"
@@ -218,7 +219,7 @@ def _point(lead: Lead, pointed: str | None) -> bool:
     return bool(query.execute())
 
 
-@jobs.job_handler(KIND, batch=True)  # database writes only: the worker runs many per transaction
+@registry.job_handler(KIND, batch=True)  # database writes only: the worker runs many per transaction
 def run_dedup_job(job: Job) -> dict[str, Any]:
     return detect(job.tenant_id, job.payload["leadId"])
 

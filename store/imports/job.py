@@ -24,6 +24,7 @@ from store.errors import Conflict, FieldError, NotFound
 from store.events import emit as events
 from store.imports import chunks, csv_format, rows
 from store.jobs import queue as jobs
+from store.jobs import registry
 from store.models import Job, LeadImport, utcnow
 
 UPLOADING, QUEUED, PROCESSING, COMPLETED, FAILED = "uploading", "queued", "processing", "completed", "failed"
@@ -134,7 +135,7 @@ def summary(record: LeadImport) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@jobs.job_handler(JOB_KIND)
+@registry.job_handler(JOB_KIND)
 def run_import(job: Job) -> dict[str, Any]:
     """The job: resume after the last committed batch, process the rest, end the import."""
     record = _load(job.tenant_id, job.payload["importId"])

@@ -17,7 +17,7 @@ import peewee
 
 from store.db import database, is_postgres, transaction
 from store.errors import Unavailable
-from store.jobs import queue
+from store.jobs import queue, registry
 from store.models import Job, utcnow
 
 
@@ -54,7 +54,7 @@ def batch_start(kind: str) -> Callable[[BatchStart], BatchStart]:
 
 @transaction
 def claim_and_run(
-    worker_id: str, kind: str, handler: queue.JobHandler, *, limit: int, tenant_id: str | None = None
+    worker_id: str, kind: str, handler: registry.JobHandler, *, limit: int, tenant_id: str | None = None
 ) -> tuple[list[Job], dict[str, Exception]]:
     """Claim due jobs of one batchable ``kind`` and run them (`run_batch`) in the SAME
     transaction: one turn of SQLite's writer lock for the whole batch, where claiming apart
@@ -74,7 +74,7 @@ def take_turn(kind: str, tenant_id: str) -> None:
 
 @transaction
 def run_batch(
-    claimed: Sequence[Job], handler: queue.JobHandler, *, leases_held: bool = False
+    claimed: Sequence[Job], handler: registry.JobHandler, *, leases_held: bool = False
 ) -> dict[str, Exception]:
     """Run claimed jobs of one batchable kind in ONE transaction (one BEGIN/COMMIT, on SQLite one
     turn of the writer lock, instead of two per job); returns job id -> the error of each job

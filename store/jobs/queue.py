@@ -6,9 +6,9 @@ API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
   Inserts a queued job. Call it inside the caller's ``@transaction``: the job commits (or rolls
   back) together with the row it is about, so a crash or restart never loses one.
 - ``enqueue_many(tenant_id, kind, payloads)``: the same for many jobs in a few multi-row INSERTs.
-- ``@job_handler("kind")`` registers ``fn(job: Job) -> dict | None`` for a kind. The handler runs
-  OUTSIDE any transaction (open your own with ``@transaction`` store functions, e.g. one per
-  batch); its return value is stored as ``job.result``. Raise to fail the attempt: it is retried
+- ``@job_handler("kind")`` (`store.jobs.registry`) registers ``fn(job: Job) -> dict | None``
+  for a kind. The handler runs OUTSIDE any transaction (open your own with ``@transaction``
+  store functions, e.g. one per batch); its return value is stored as ``job.result``. Raise to fail the attempt: it is retried
   with exponential backoff until ``max_attempts``, then left in state ``failed`` with
   ``last_error``. Delivery is at-least-once (a worker killed mid-job leaves a lease that expires
   and the job runs again), so handlers must be idempotent.
@@ -20,7 +20,8 @@ API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
   ``progress(job, result)`` stores intermediate ``result`` (e.g. import counters) at the same time.
 - ``complete(job, result=None)`` / ``fail(job, error)`` end an attempt; both only act while the
   caller still holds the lease, so a worker that lost its lease cannot overwrite a newer run.
-- ``get_job(tenant_id, job_id)`` reads one job (state, attempts, result, last_error).
+- ``get_job(tenant_id, job_id)`` reads one job (state, attempts, result, last_error). The
+  upkeep (dead leases, purging, depth for ``/metrics``) is `store.jobs.upkeep`.
 - ``@job_handler("kind", batch=True)`` marks a handler whose work is a few short database
   writes (dedup): the worker runs many claimed jobs of that kind in ONE transaction
   (`store.jobs.batches`), each job in its own savepoint together with its completion.
@@ -35,7 +36,7 @@ import datetime as dt
 import logging
 import operator
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import reduce
 from typing import Any
 
@@ -52,34 +53,9 @@ log = logging.getLogger("leadpipe.jobs")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 MAX_BACKOFF_SECONDS = 600
 
-JobHandler = Callable[[Job], dict[str, Any] | None]
-_HANDLERS: dict[str, JobHandler] = {}
-_BATCHED: set[str] = set()
 # Set by every enqueue of this process (before its commit: the waiter re-polls shortly after,
 # see handlers/worker.py); workers in other processes poll.
 _ENQUEUED = threading.Event()
-
-
-def job_handler(kind: str, *, batch: bool = False) -> Callable[[JobHandler], JobHandler]:
-    """Register the function that runs jobs of ``kind`` (one per kind). ``batch=True``: the
-    handler only writes to the database (no network, no long work), so many of its jobs may
-    share one transaction (`store.jobs.batches`)."""
-
-    def register(fn: JobHandler) -> JobHandler:
-        _HANDLERS[kind] = fn
-        if batch:
-            _BATCHED.add(kind)
-        return fn
-
-    return register
-
-
-def batched(kind: str) -> bool:
-    return kind in _BATCHED
-
-
-def batched_kinds() -> list[str]:
-    return sorted(_BATCHED)
 
 
 def wait_for_work(timeout: float) -> bool:
@@ -87,14 +63,6 @@ def wait_for_work(timeout: float) -> bool:
     woken = _ENQUEUED.wait(timeout)
     _ENQUEUED.clear()
     return woken
-
-
-def handler_for(kind: str) -> JobHandler | None:
-    return _HANDLERS.get(kind)
-
-
-def registered_kinds() -> list[str]:
-    return sorted(_HANDLERS)
 
 
 def enqueue(
@@ -319,64 +287,9 @@ def fail(job: Job, error: str) -> bool:
     return Job.update(values).where(_held(job)).execute() == 1
 
 
-@transaction
-def release_dead_leases(host: str, is_dead: Callable[[str], bool]) -> int:
-    """Expire now the leases of this host's workers that are gone (killed, crashed, OOM), so
-    their jobs run again at once after a restart instead of when the lease (5 minutes) runs
-    out. ``is_dead`` judges a worker id; the claim then treats the jobs as abandoned, which
-    keeps its rules (a job that died on its last attempt fails instead of running again)."""
-    now = utcnow()
-    running = Job.select(Job.tenant_id, Job.id, Job.locked_by).where(
-        (Job.state == RUNNING) & (Job.locked_until >= now) & Job.locked_by.startswith(f"{host}:")
-    )
-    released = 0
-    for job in list(running):
-        holder = str(job.locked_by or "")
-        if holder.split(":", 1)[0] == host and is_dead(holder):
-            released += (
-                Job.update(locked_until=now - dt.timedelta(seconds=1), updated_at=now)
-                .where(
-                    (Job.tenant_id == job.tenant_id) & (Job.id == job.id) & (Job.locked_by == job.locked_by)
-                )
-                .execute()
-            )
-    if released:
-        log.warning("released %d job(s) of dead workers on %s", released, host)
-    return released
-
-
 @reading
 def get_job(tenant_id: str, job_id: str) -> Job:
     job = Job.select().where((Job.tenant_id == tenant_id) & (Job.id == job_id)).first()
     if job is None:
         raise NotFound("Job not found")
     return job
-
-
-@reading
-def pending_count(tenant_id: str | None = None) -> int:
-    """Jobs not yet finished (queued or running): for health checks and tests."""
-    query = Job.select().where(Job.state.in_((QUEUED, RUNNING)))
-    if tenant_id is not None:
-        query = query.where(Job.tenant_id == tenant_id)
-    return query.count()
-
-
-@transaction
-def purge_finished(older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
-    """Delete jobs that succeeded before the cutoff, so the queue table stays small. Failed jobs
-    are kept: their ``last_error`` is what an operator needs."""
-    cutoff = utcnow() - older_than
-    return Job.delete().where((Job.state == DONE) & (Job.finished_at < cutoff)).execute()
-
-
-@reading
-def depth_by_kind() -> list[tuple[str, str, int]]:
-    """``(kind, state, count)`` over every tenant: the queue depth ``/metrics`` exports."""
-    query = (
-        Job.select(Job.kind, Job.state, peewee.fn.COUNT(Job.id).alias("total"))
-        .group_by(Job.kind, Job.state)
-        .order_by(Job.kind, Job.state)
-    )
-    # getattr: "total" is an alias of the query, not a field the model (or mypy) knows.
-    return [(job.kind, job.state, int(getattr(job, "total"))) for job in query]  # noqa: B009

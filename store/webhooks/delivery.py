@@ -35,6 +35,7 @@ from store.events.models import Event
 from store.events.objects import timestamp
 from store.ids import new_id
 from store.jobs import queue as jobs
+from store.jobs import registry
 from store.models import Job, utcnow
 from store.webhooks import config, endpoint_state, fanout, schedule, secrets, transport
 from store.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -215,7 +216,7 @@ def finish(send: Send, outcome: transport.Outcome, attempted_at: dt.datetime) ->
     return result
 
 
-@jobs.job_handler(fanout.KIND)
+@registry.job_handler(fanout.KIND)
 def run_delivery(job: Job) -> dict[str, Any]:
     delivery_id = job.payload["deliveryId"]
     begun = begin(job.tenant_id, delivery_id, job.payload["generation"])

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from handlers.worker import Worker
 from store.jobs import queue as jobs
+from store.jobs import upkeep
 from store.models import Job, Lead, LeadDuplicate, LeadEvent, LeadTag
 from tests.support import SeededTenant, assert_error, lead_body
 
@@ -140,7 +141,7 @@ def test_a_restart_between_create_and_dedup_loses_no_job(
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert jobs.pending_count(tenant.id) == 0
+    assert upkeep.pending_count(tenant.id) == 0
     assert get(client, tenant, copy["id"])["duplicateOf"] == original["id"]
 
 

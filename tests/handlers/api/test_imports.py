@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from store.events.models import Event
 from store.imports import job
 from store.jobs import queue as jobs
+from store.jobs import upkeep
 from store.models import AuditEvent, ImportChunk, Job, Lead, LeadDuplicate, LeadEvent, LeadImport, LeadTag
 from tests.support import SeededTenant, assert_error, assert_ok, import_status, lead_body, leads_of, run_jobs
 
@@ -73,7 +74,7 @@ def test_json_import_answers_item_by_item_and_stores_only_the_good_ones(
             Event.get((Event.tenant_id == tenant.id) & (Event.resource_id == lead.id)).type == "lead.created"
         )
     # Both are Jane Doe at Acme: found in the import's own transaction, nothing left queued.
-    assert jobs.pending_count(tenant.id) == 0
+    assert upkeep.pending_count(tenant.id) == 0
     ann, bob = stored["ann@example.com"], stored["bob@example.com"]
     assert (ann.duplicate_of, bob.duplicate_of) == (None, ann.id)
     assert LeadDuplicate.get_or_none(
@@ -195,7 +196,7 @@ def test_csv_import_end_to_end(client: TestClient, tenant: SeededTenant) -> None
     assert stored["hal@example.com"].last_name == "Multi\r\nLine"
     assert not ImportChunk.select().where(ImportChunk.import_id == record.id).exists()  # file dropped
     # Duplicates are found in the import's own transactions: no dedup job is left to run.
-    assert jobs.pending_count(tenant.id) == 0
+    assert upkeep.pending_count(tenant.id) == 0
 
 
 def test_csv_import_updates_by_default_so_a_rerun_doubles_nothing(

@@ -13,20 +13,21 @@ from handlers.worker import Worker
 from store.db import transaction
 from store.ids import new_id
 from store.jobs import queue as jobs
+from store.jobs import registry, upkeep
 from store.models import Job, utcnow
 
 SEEN: Counter[str] = Counter()
 SEEN_LOCK = threading.Lock()
 
 
-@jobs.job_handler("test-count")
+@registry.job_handler("test-count")
 def _count(job: Job) -> dict[str, Any]:
     with SEEN_LOCK:
         SEEN[job.id] += 1
     return {"n": job.payload["n"]}
 
 
-@jobs.job_handler("test-boom")
+@registry.job_handler("test-boom")
 def _boom(job: Job) -> None:
     raise RuntimeError("boom")
 
@@ -45,11 +46,11 @@ def test_enqueue_commits_and_rolls_back_with_the_callers_transaction(app: Any) -
 
     with pytest.raises(RuntimeError):
         create_then_fail()
-    assert jobs.pending_count(tenant_id) == 0
+    assert upkeep.pending_count(tenant_id) == 0
 
     job = jobs.enqueue(tenant_id, "test-count", {"n": 2})
     assert _state(job).state == jobs.QUEUED
-    assert jobs.pending_count(tenant_id) == 1
+    assert upkeep.pending_count(tenant_id) == 1
 
 
 def test_a_worker_runs_a_job_and_stores_its_result(app: Any) -> None:
@@ -149,9 +150,9 @@ def test_purge_deletes_old_successes_and_keeps_failures(app: Any) -> None:
     done = jobs.enqueue(tenant_id, "test-count", {"n": 5})
     failed = jobs.enqueue(tenant_id, "test-boom", {}, max_attempts=1)
     Worker().run_until_idle(tenant_id=tenant_id)
-    assert jobs.purge_finished(dt.timedelta(days=1)) >= 0
+    assert upkeep.purge_finished(dt.timedelta(days=1)) >= 0
     assert _state(done).state == jobs.DONE  # recent: kept
     old = utcnow() - dt.timedelta(days=30)
     Job.update(finished_at=old).where(Job.tenant_id == tenant_id).execute()
-    assert jobs.purge_finished(dt.timedelta(days=7)) >= 1
+    assert upkeep.purge_finished(dt.timedelta(days=7)) >= 1
     assert [row.id for row in Job.select().where(Job.tenant_id == tenant_id)] == [failed.id]
