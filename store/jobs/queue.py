@@ -10,8 +10,8 @@ API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
   for a kind. The handler runs OUTSIDE any transaction (open your own with ``@transaction``
   store functions, e.g. one per batch); its return value is stored as ``job.result``. Raise to
   fail the attempt: it is retried with exponential backoff until ``max_attempts``, then left in
-  state ``failed`` with ``last_error``. Delivery is at-least-once (a worker killed mid-job leaves a lease that expires
-  and the job runs again), so handlers must be idempotent.
+  state ``failed`` with ``last_error``. Delivery is at-least-once (a worker killed mid-job
+  leaves a lease that expires and the job runs again), so handlers must be idempotent.
 - ``claim(worker_id, *, limit=1, lease_seconds=300, tenant_id=None) -> list[Job]``
   Hands each job to exactly one worker: ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
   a conditional ``UPDATE ... WHERE state = <seen>`` checked by row count on SQLite (whose
