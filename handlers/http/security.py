@@ -161,8 +161,9 @@ def principal_of(token_info: dict[str, Any]) -> Principal:
     known = app_state().known_keys
     try:
         fresh = api_keys.authenticate_digest(digest)
-    except Unauthenticated:
-        known.forget(digest)
+    except Exception as exc:  # refused, or not confirmed at all (a store outage): never trusted
+        if isinstance(exc, Unauthenticated):
+            known.forget(digest)
         del token_info["principal"]
         raise
     stamped = dataclasses.replace(
