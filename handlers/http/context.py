@@ -33,6 +33,9 @@ app_state_var: ContextVar[AppState] = ContextVar("leadpipe_app_state")
 # The token_info of a key checked only on a hint (`handlers.http.security`), set in the request's
 # task so that an error answer (outside routing, which copies the ASGI scope) can still find it.
 hinted_credential_var: ContextVar[dict[str, Any] | None] = ContextVar("leadpipe_hinted", default=None)
+# The token_info entry of a key checked only on a hint, until `principal_of` confirms it: nothing
+# that acts on the principal (the tenant rate limit, the access log) may trust it before.
+UNCONFIRMED = "leadpipe.unconfirmed"
 
 
 def request_id() -> str:

@@ -4,12 +4,14 @@ own trip to a worker thread, never the word that lets a request through.
 Connexion calls the security functions on the event loop, and a database lookup there needs a
 worker thread; the sync handler then needs another. Two thread hops cost more CPU than the
 rest of a ``GET`` lead (bench/RESULTS.md). So a key seen before is checked on the loop against
-the principal it resolved to last time (scopes, the tenant's rate limit), and the handler's
-own thread resolves it again from the database (`handlers.http.security.principal_of`, which
-every handler calls before it touches the store). Whatever changed in between (a revoke from
-another worker or the CLI, a rotation, the creator deactivated or demoted, a new plan) is seen
-there, on the same request: a key no longer valid is 401 before the handler does anything,
-one whose power changed is re-checked with its new power.
+the principal it resolved to last time (its scopes only), and the handler's own thread resolves
+it again from the database (`handlers.http.security.principal_of`, which every handler calls
+before it touches the store). Whatever changed in between (a revoke from another worker or the
+CLI, a rotation, the creator deactivated or demoted, a new plan) is seen there, on the same
+request: a key no longer valid is 401 before the handler does anything, one whose power changed
+is re-checked with its new power. Nothing acts on the hint's tenant before that: the tenant
+rate limit counts the confirmed principal there (`handlers.http.rate_limit.count_deferred`),
+and the access log names it only once confirmed.
 
 Keyed by the key's SHA-256 (never the plaintext), bounded, per app.
 """

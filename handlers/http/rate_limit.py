@@ -10,7 +10,12 @@ Three pieces, because Connexion's layers each see a different part of the reques
   not counted.
 - `TenantRateLimit` sits after security, where Connexion has put our security function's
   ``token_info`` (with its `Principal`) in the request context; the budget follows the plan,
-  the tenant's own enterprise limits and the key's ``rateLimitTier``.
+  the tenant's own enterprise limits and the key's ``rateLimitTier``. A principal that is
+  only a hint (`handlers.http.credentials`) is not counted here: `count_deferred` counts it in
+  the handler's thread once `handlers.http.security.principal_of` has confirmed it, so a
+  stopped key spends and reads no tenant budget, and a new plan governs that very request.
+
+All three count a tenant through `TenantBudget`, the one implementation of it.
 
 Refusals raise `store.errors.RateLimited`, which `handlers.http.errors` turns into the 429 envelope
 with ``retryAfterMs`` and ``Retry-After``.
@@ -21,8 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handlers.http.context import UNCONFIRMED
 from handlers.http.limiter import Limiter, Policy, Verdict
 from store.access.principals import Principal
 from store.errors import RateLimited
@@ -39,10 +46,36 @@ HEADER_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class TenantBudget:
+    """Counting one request of a principal against its tenant's budget: the only place it is done
+    (`TenantRateLimit`, `IpRateLimit` for refused callers, `count_deferred` for hints)."""
+
+    limiter: Limiter
+    overrides: dict[str, tuple[int, int]]
+
+    def count(self, principal: Principal, slot: _Slot) -> Verdict | None:
+        """Sync: on the loop for memory (microseconds), in a thread for Redis (`count_async`)
+        or in the handler's own thread (`count_deferred`)."""
+        policy = tenant_policy(principal, self.overrides)
+        if policy is None:
+            return None
+        slot.tenant = self.limiter.hit(policy, *tenant_identifiers(principal))
+        return slot.tenant
+
+    async def count_async(self, principal: Principal, slot: _Slot) -> Verdict | None:
+        if self.limiter.remote:
+            verdict: Verdict | None = await anyio.to_thread.run_sync(self.count, principal, slot)
+            return verdict
+        return self.count(principal, slot)
+
+
 @dataclass
 class _Slot:
     ip: Verdict | None = None
     tenant: Verdict | None = None
+    # Left by `TenantRateLimit` for a principal still unconfirmed: `count_deferred` counts it once.
+    deferred: TenantBudget | None = None
 
     @property
     def shown(self) -> Verdict | None:
@@ -65,6 +98,27 @@ def show_verdicts(scope: Scope, *, ip: Verdict | None, tenant: Verdict | None) -
 def _slot(scope: Scope) -> _Slot | None:
     slot = scope.get(SLOT)
     return slot if isinstance(slot, _Slot) else None
+
+
+def slot_of(scope: Any) -> _Slot | None:
+    """The request's rate-limit slot (for the security functions, which see the ASGI scope)."""
+    return _slot(scope) if isinstance(scope, dict) else None
+
+
+def tenant_refusal(verdict: Verdict | None) -> RateLimited | None:
+    """The 429 to raise for a tenant verdict, or None when the request may go on."""
+    return _refuse(verdict, "tenant") if verdict is not None and not verdict.allowed else None
+
+
+def count_deferred(slot: _Slot | None, principal: Principal) -> Verdict | None:
+    """For `principal_of`, in the handler's thread: count a principal that `TenantRateLimit`
+    left uncounted (a hint), now confirmed by the database. Once per request; None when there
+    was nothing deferred (no limiter on this app, an unmetered key, already counted)."""
+    budget = slot.deferred if slot is not None else None
+    if slot is None or budget is None:
+        return None
+    slot.deferred = None
+    return budget.count(principal, slot)
 
 
 def _refuse(verdict: Verdict, who: str) -> RateLimited:
@@ -119,7 +173,7 @@ class IpRateLimit:
         self.limiter = limiter
         self.policy = policy
         self.public = public_operations
-        self.overrides = overrides
+        self.budget = TenantBudget(limiter, overrides)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         slot = _slot(scope)
@@ -137,46 +191,39 @@ class IpRateLimit:
         except Exception:
             known = scope.get(PRINCIPAL)
             if slot.tenant is None and isinstance(known, Principal):
-                await count_tenant(self.limiter, self.overrides, known, slot)
+                await self.budget.count_async(known, slot)
             raise
 
 
 def note_principal(request: Any, principal: Principal) -> None:
-    """For the security functions: who was recognised, even if the request is then refused."""
+    """For the security functions: who was recognised, even if the request is then refused.
+    Only a principal the database gave (never a hint): the log and `IpRateLimit` trust it."""
     scope = getattr(request, "scope", None)
     if isinstance(scope, dict):
         scope[PRINCIPAL] = principal
 
 
-def _principal(scope: Scope) -> Principal | None:
+def _token_info(scope: Scope) -> dict[str, Any] | None:
     context = scope.get("extensions", {}).get("connexion_context", {})
     token_info = context.get("token_info") if isinstance(context, dict) else None
-    principal = token_info.get("principal") if isinstance(token_info, dict) else None
-    return principal if isinstance(principal, Principal) else None
-
-
-async def count_tenant(
-    limiter: Limiter, overrides: dict[str, tuple[int, int]], principal: Principal, slot: _Slot
-) -> Verdict | None:
-    policy = tenant_policy(principal, overrides)
-    if policy is None:
-        return None
-    slot.tenant = await limiter.hit_async(policy, *tenant_identifiers(principal))
-    return slot.tenant
+    return token_info if isinstance(token_info, dict) else None
 
 
 class TenantRateLimit:
     def __init__(self, app: ASGIApp, limiter: Limiter, overrides: dict[str, tuple[int, int]]) -> None:
         self.app = app
-        self.limiter = limiter
-        self.overrides = overrides
+        self.budget = TenantBudget(limiter, overrides)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        slot, principal = _slot(scope), _principal(scope)
-        if scope["type"] == "http" and slot is not None and principal is not None:
-            verdict = await count_tenant(self.limiter, self.overrides, principal, slot)
-            if verdict is not None and not verdict.allowed:
-                raise _refuse(verdict, "tenant")
+        slot, token_info = _slot(scope), _token_info(scope)
+        principal = token_info.get("principal") if token_info is not None else None
+        if scope["type"] == "http" and slot is not None and isinstance(principal, Principal):
+            if token_info is not None and UNCONFIRMED in token_info:
+                slot.deferred = self.budget  # counted by principal_of, on the confirmed principal
+            else:
+                refused = tenant_refusal(await self.budget.count_async(principal, slot))
+                if refused is not None:
+                    raise refused
         await self.app(scope, receive, send)
 
 

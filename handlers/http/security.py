@@ -18,18 +18,16 @@ import anyio
 from connexion.security import NO_VALUE, BearerSecurityHandler
 
 from handlers.http import scopes
-from handlers.http.context import app_state, hinted_credential_var, request_id
+from handlers.http.context import UNCONFIRMED, app_state, hinted_credential_var, request_id
 from handlers.http.identity import session_codec
-from handlers.http.rate_limit import note_principal
+from handlers.http.rate_limit import count_deferred, note_principal, slot_of, tenant_refusal
 from store.access.principals import CAPTURE_SCOPE, Principal
-from store.errors import PermissionDenied, Unauthenticated
+from store.errors import PermissionDenied, RateLimited, StoreError, Unauthenticated
 from store.keys import api_keys
 from store.users import accounts as users
 from store.users import sessions
 
 ON_BEHALF_OF = "x-on-behalf-of"
-# token_info entry of a key checked on a hint: (its digest, the scopes the operation needs).
-_UNCONFIRMED = "leadpipe.unconfirmed"
 
 
 def _client(request: Any) -> tuple[str | None, str | None]:
@@ -85,8 +83,10 @@ async def _authorize(
     resolved again in the handler's thread (`principal_of`)."""
     _one_credential(request)
     required = _required(required_scopes, request)
-    # A recognised caller refused below still counts against (and is told) its rate limit.
-    note_principal(request, principal)
+    if unconfirmed is None:
+        # A recognised caller refused below still counts against (and is told) its rate limit.
+        # Not a hint: until `principal_of` confirms it, nothing counts, logs or shows its tenant.
+        note_principal(request, principal)
     # An API key acts as its creator; X-On-Behalf-Of makes it act as another active user,
     # which only narrows its power: the scopes are checked after, against the narrowed ones.
     on_behalf_of = request.headers.get(ON_BEHALF_OF) if request is not None else None
@@ -97,7 +97,9 @@ async def _authorize(
     principal = dataclasses.replace(principal, request_id=request_id(), ip=ip, user_agent=user_agent)
     token_info = {"sub": principal.actor_id, "scopes": sorted(principal.scopes), "principal": principal}
     if unconfirmed is not None:
-        token_info[_UNCONFIRMED] = (unconfirmed, required)
+        # What `principal_of` needs to confirm it: the digest, the scopes the operation needs,
+        # the rate-limit slot its tenant is to be counted in (`TenantRateLimit` defers to us).
+        token_info[UNCONFIRMED] = (unconfirmed, required, slot_of(getattr(request, "scope", None)))
         hinted_credential_var.set(token_info)  # for `stopped_credential`, if no handler runs
     return token_info
 
@@ -142,50 +144,64 @@ def principal_of(token_info: dict[str, Any]) -> Principal:
     """The request's principal, for a handler (in its thread, before it touches the store).
 
     A key checked on a hint (`handlers.http.credentials`) is resolved from the database here,
-    once per request: revoked, expired or no longer backed by its creator is 401; a changed
-    power is checked again against the operation's scopes and replaces the hint.
+    once per request: revoked, expired or no longer backed by its creator is 401, with the
+    hint dropped from token_info so neither the access log nor the rate-limit headers name its
+    tenant; a changed power is checked again against the operation's scopes and replaces the
+    hint. The confirmed principal is then counted against its tenant (`TenantRateLimit` left
+    it to us): 429 when over budget, as the middleware would have answered; a 403 for a lost
+    scope is counted too, as a refused recognised caller always is.
     """
-    principal = token_info["principal"]
-    assert isinstance(principal, Principal)
-    pending = token_info.pop(_UNCONFIRMED, None)
+    principal = token_info.get("principal")
+    if not isinstance(principal, Principal):
+        raise Unauthenticated("Invalid API key")  # refused already on this request
+    pending = token_info.pop(UNCONFIRMED, None)
     if pending is None:
         return principal
-    digest, required = pending
+    digest, required, slot = pending
     known = app_state().known_keys
     try:
         fresh = api_keys.authenticate_digest(digest)
-    except Unauthenticated:
-        known.forget(digest)
+    except Exception as exc:  # refused, or not confirmed at all (a store outage): never trusted
+        if isinstance(exc, Unauthenticated):
+            known.forget(digest)
+        del token_info["principal"]
         raise
     stamped = dataclasses.replace(
         fresh, request_id=principal.request_id, ip=principal.ip, user_agent=principal.user_agent
     )
-    if stamped != principal:
+    changed = stamped != principal
+    if changed:
         known.remember(digest, fresh)
-        _permit(fresh, required)
         token_info.update(principal=stamped, sub=stamped.actor_id, scopes=sorted(stamped.scopes))
+    verdict = count_deferred(slot, stamped)  # sync, in this thread: no extra hop
+    if changed:
+        _permit(fresh, required)
+    refused = tenant_refusal(verdict)
+    if refused is not None:
+        raise refused
     return stamped
 
 
-def stopped_credential() -> Unauthenticated | None:
-    """For an error answer (in its worker thread): a key checked only on a hint that the database
-    no longer accepts, so the answer is the 401 it would have been without the hint (not the
-    422 of a bad body or the 429 of a tenant over budget). None when there is nothing to say."""
+def stopped_credential() -> StoreError | None:
+    """For an error answer (in its worker thread), when no handler confirmed a key checked only
+    on a hint: the 401 it would have been without the hint if the database no longer accepts
+    it (not the 422 of a bad body), else its tenant counted as `TenantRateLimit` would have
+    before validation: the 429 if over budget. None when the original answer stands."""
     token_info = hinted_credential_var.get()
-    if token_info is None or _UNCONFIRMED not in token_info:
+    if token_info is None or UNCONFIRMED not in token_info:
         return None
     try:
         principal_of(token_info)
-    except Unauthenticated as exc:
+    except (Unauthenticated, RateLimited) as exc:
         return exc
     except PermissionDenied:
-        return None  # still a valid key, now short of a scope: the original answer stands
+        return None  # still a valid key (counted), now short of a scope: the answer stands
     return None
 
 
 async def principal_of_async(token_info: dict[str, Any]) -> Principal:
     """`principal_of` for an async handler: its database part in a worker thread, off the loop."""
-    if _UNCONFIRMED in token_info:
+    if UNCONFIRMED in token_info:
         principal: Principal = await anyio.to_thread.run_sync(principal_of, token_info)
         return principal
     return principal_of(token_info)
