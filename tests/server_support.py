@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -162,6 +163,35 @@ def serving(
         yield server
     finally:
         server.stop()
+
+
+@dataclass
+class ServerPair:
+    """Two servers on one database, a client of each, and the tenant made for them."""
+
+    a: httpx.Client
+    b: httpx.Client
+    tenant: dict[str, Any]
+    database_url: str
+    servers: tuple[Server, Server]
+
+    def errors(self) -> str:
+        return "".join(server.errors() for server in self.servers)
+
+
+@contextlib.contextmanager
+def two_servers(logdir: Path, **env: str) -> Iterator[ServerPair]:
+    """Two ``leadpipe serve`` on one database of their own (as the processes of ``--workers 2``
+    share it; job threads off), a client of each, and an enterprise tenant made by the CLI."""
+    env = {"LEADPIPE_WORKER_THREADS": "0", **env}
+    with own_database(logdir) as url, serving(logdir, LEADPIPE_DATABASE_URL=url, **env) as server_a:
+        made = create_tenant(url, plan="enterprise")
+        with (
+            serving(logdir, LEADPIPE_DATABASE_URL=url, **env) as server_b,
+            httpx.Client(base_url=server_a.base) as a,
+            httpx.Client(base_url=server_b.base) as b,
+        ):
+            yield ServerPair(a, b, made, url, (server_a, server_b))
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -24,7 +24,7 @@ from handlers.settings import Settings
 from store.models import ApiKey, Lead, Tenant, utcnow
 from store.webhooks.models import WebhookEndpoint
 from tests.ratelimit_support import client_for, limited_app
-from tests.server_support import create_tenant, own_database, run_cli, serving
+from tests.server_support import create_tenant, own_database, run_cli, serving, two_servers
 from tests.support import SeededTenant, assert_error, assert_ok, lead_body, make_key, race, row_counts
 
 ALL = ["read:leads", "write:leads", "admin:webhooks"]
@@ -214,52 +214,42 @@ def test_a_revoked_hinted_key_on_a_tenant_over_budget_is_401_not_429(
 def test_across_servers_a_key_stopped_elsewhere_gets_no_replay_export_or_webhook_change(
     tmp_path: Path,
 ) -> None:
-    env = {"LEADPIPE_WORKER_THREADS": "0"}
-    with own_database(tmp_path) as url:
-        env["LEADPIPE_DATABASE_URL"] = url
-        with serving(tmp_path, **env) as server_a:
-            made = create_tenant(url, plan="enterprise")
-            with (
-                serving(tmp_path, **env) as server_b,
-                httpx.Client(base_url=server_a.base) as a,
-                httpx.Client(base_url=server_b.base) as b,
-            ):
-                owner = {"X-API-Key": made["apiKey"]}
-                cli_revoked = make_key(a, owner, scopes=ALL)
-                rotated = make_key(a, owner, scopes=ALL)
-                hook = {"url": "https://example.com/h", "events": ["*"]}
-                for key in (cli_revoked, rotated):
-                    h = {"X-API-Key": key["key"], "Idempotency-Key": f"k-{key['id']}"}
-                    assert (
-                        b.post(
-                            "/v1/leads", json=lead_body(email=f"{key['id']}@example.com"), headers=h
-                        ).status_code
-                        == 201
-                    )
-                    assert b.get("/v1/leads/export", headers=h).status_code == 200
-                endpoint = assert_ok(a.post("/v1/webhook-endpoints", json=hook, headers=owner), 201)
-                endpoint_id = endpoint["endpoint"]["id"] if "endpoint" in endpoint else endpoint["id"]
+    with two_servers(tmp_path) as pair:
+        a, b, made = pair.a, pair.b, pair.tenant
+        owner = {"X-API-Key": made["apiKey"]}
+        cli_revoked = make_key(a, owner, scopes=ALL)
+        rotated = make_key(a, owner, scopes=ALL)
+        hook = {"url": "https://example.com/h", "events": ["*"]}
+        for key in (cli_revoked, rotated):
+            h = {"X-API-Key": key["key"], "Idempotency-Key": f"k-{key['id']}"}
+            assert (
+                b.post("/v1/leads", json=lead_body(email=f"{key['id']}@example.com"), headers=h).status_code
+                == 201
+            )
+            assert b.get("/v1/leads/export", headers=h).status_code == 200
+        endpoint = assert_ok(a.post("/v1/webhook-endpoints", json=hook, headers=owner), 201)
+        endpoint_id = endpoint["endpoint"]["id"] if "endpoint" in endpoint else endpoint["id"]
 
-                done = run_cli(
-                    "key", "revoke", made["tenantId"], cli_revoked["id"], LEADPIPE_DATABASE_URL=url
-                )
-                assert done.returncode == 0, done.stderr
-                assert_ok(a.post(f"/v1/api-keys/{rotated['id']}/rotate", json={}, headers=owner))
-                for key in (cli_revoked, rotated):
-                    h = {"X-API-Key": key["key"], "Idempotency-Key": f"k-{key['id']}"}
-                    replay = b.post("/v1/leads", json=lead_body(email=f"{key['id']}@example.com"), headers=h)
-                    assert "idempotent-replayed" not in replay.headers
-                    assert_error(replay, 401, "invalid_key")
-                    assert_error(b.get("/v1/leads/export", headers=h), 401, "invalid_key")
-                    patched = b.patch(
-                        f"/v1/webhook-endpoints/{endpoint_id}",
-                        json={"url": "https://evil.example.com/x"},
-                        headers=h,
-                    )
-                    assert_error(patched, 401, "invalid_key")
-                shown = assert_ok(a.get(f"/v1/webhook-endpoints/{endpoint_id}", headers=owner))
-                assert "evil" not in str(shown)
-    assert server_a.errors() == "" and server_b.errors() == ""
+        done = run_cli(
+            "key", "revoke", made["tenantId"], cli_revoked["id"], LEADPIPE_DATABASE_URL=pair.database_url
+        )
+        assert done.returncode == 0, done.stderr
+        assert_ok(a.post(f"/v1/api-keys/{rotated['id']}/rotate", json={}, headers=owner))
+        for key in (cli_revoked, rotated):
+            h = {"X-API-Key": key["key"], "Idempotency-Key": f"k-{key['id']}"}
+            replay = b.post("/v1/leads", json=lead_body(email=f"{key['id']}@example.com"), headers=h)
+            assert "idempotent-replayed" not in replay.headers
+            assert_error(replay, 401, "invalid_key")
+            assert_error(b.get("/v1/leads/export", headers=h), 401, "invalid_key")
+            patched = b.patch(
+                f"/v1/webhook-endpoints/{endpoint_id}",
+                json={"url": "https://evil.example.com/x"},
+                headers=h,
+            )
+            assert_error(patched, 401, "invalid_key")
+        shown = assert_ok(a.get(f"/v1/webhook-endpoints/{endpoint_id}", headers=owner))
+        assert "evil" not in str(shown)
+    assert pair.errors() == ""
 
 
 def test_a_revoked_hinted_keys_401_is_not_logged_as_its_tenants_request(
