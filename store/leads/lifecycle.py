@@ -18,7 +18,7 @@ from typing import Any
 from store import bulk
 from store.access.principals import Principal
 from store.audit import log as audit
-from store.db import locked, reading, transaction
+from store.db import locked, transaction
 from store.duplicates import detection as duplicates
 from store.errors import NotFound, PreconditionFailed
 from store.events import emit as events
@@ -175,11 +175,6 @@ def _initial(lead: Lead) -> dict[str, list[Any]]:
 
 def fields_of(lead: Lead) -> dict[str, Any]:
     return {name: getattr(lead, name) for name in WRITABLE}
-
-
-@reading
-def get_lead(caller: Principal, lead_id: str) -> Lead:
-    return find_lead(caller, lead_id)
 
 
 @transaction

@@ -9,6 +9,7 @@ import pytest
 
 from store.errors import NotFound, ValidationFailed
 from store.leads import lifecycle as leads
+from store.leads import queries
 from store.models import Lead, LeadEvent, LeadTag
 from tests.support import SeededTenant, principal, row_counts
 
@@ -138,7 +139,7 @@ def test_delete_erases_lead_tags_and_history(tenant: SeededTenant) -> None:
     assert events(lead) == [] and tags_of(lead) == set()
     assert len(events(kept)) == 1 and tags_of(kept) == {"x"}
     with pytest.raises(NotFound):
-        leads.get_lead(caller, lead.id)
+        queries.read_lead(caller, lead.id)
 
 
 def test_other_tenants_lead_is_not_found(tenant: SeededTenant, other_tenant: SeededTenant) -> None:
@@ -146,7 +147,7 @@ def test_other_tenants_lead_is_not_found(tenant: SeededTenant, other_tenant: See
     mine = principal(tenant.live_key)
 
     with pytest.raises(NotFound):
-        leads.get_lead(mine, theirs.id)
+        queries.read_lead(mine, theirs.id)
     with pytest.raises(NotFound):
         leads.update_lead(mine, theirs.id, {"status": "contacted"})
     with pytest.raises(NotFound):
@@ -163,10 +164,10 @@ def test_sandbox_and_live_leads_are_apart(tenant: SeededTenant) -> None:
 
     assert sandbox_lead.environment == "sandbox"
     with pytest.raises(NotFound):
-        leads.get_lead(sandbox, live_lead.id)
+        queries.read_lead(sandbox, live_lead.id)
     with pytest.raises(NotFound):
-        leads.get_lead(live, sandbox_lead.id)
-    assert leads.get_lead(sandbox, sandbox_lead.id).id == sandbox_lead.id
+        queries.read_lead(live, sandbox_lead.id)
+    assert queries.read_lead(sandbox, sandbox_lead.id).id == sandbox_lead.id
 
 
 def test_assignee_must_be_a_user_of_the_tenant(tenant: SeededTenant, other_tenant: SeededTenant) -> None:
