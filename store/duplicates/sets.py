@@ -26,8 +26,9 @@ ordered with the chunk anyway. SQLite serialises all writers.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 import peewee
 
@@ -39,6 +40,21 @@ from store.models import Lead, LeadDuplicate, utcnow
 
 # Leads per pointer UPDATE / re-read: well under SQLite's bound-parameter limit.
 IDS_PER_STATEMENT = 400
+
+
+class Created(Protocol):
+    """What is read of a new lead: a ``Lead`` or an import's `store.imports.inserts.NewLead`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def duplicate_of(self) -> str | None: ...
 
 
 def lock_detection(tenant_id: str) -> None:
@@ -81,12 +97,12 @@ def _reread(tenant_id: str, ids: list[str]) -> dict[str, Lead]:
     return found
 
 
-def detect_created(tenant_id: str, environment: str, created: Sequence[Lead]) -> None:
+def detect_created(tenant_id: str, environment: str, created: Sequence[Created]) -> None:
     """Detect duplicates of ``created`` (new leads of one tenant and environment, just inserted in
     the caller's transaction, in creation order): pairs, pointers and events, as their jobs would."""
     if not created:
         return
-    found = matching.matches_for_many(tenant_id, environment, created)
+    found = matching.matches_for_many(tenant_id, environment, cast(Sequence[Lead], created))
     position = {lead.id: index for index, lead in enumerate(created)}
     now = utcnow()
     pairs: dict[tuple[str, str], dict[str, Any]] = {}

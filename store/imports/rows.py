@@ -6,11 +6,12 @@ plan's lead quota, history, audit (all inside `store.leads.lifecycle`) and dupli
 which for a batch's new leads runs in the batch's own transaction, as a set
 (`store.duplicates.sets`: the same rules and results as one dedup job per lead, run in order).
 
-A batch of rows shares one transaction. New leads are inserted together (`leads.insert_leads`:
-a few multi-row INSERTs instead of ~6 statements per lead, which is what makes a 100k-row file
-take seconds, not minutes) inside a savepoint; should that fail (the quota, a constraint), the
-same rows are retried one by one, each in its own savepoint (`leads.create_lead` nests as one),
-so one bad row never sinks the others and a batch still commits or rolls back as a unit.
+A batch of rows shares one transaction. New leads are inserted together
+(`inserts.insert_new_leads`, the bulk form of `leads.insert_leads`: a few multi-row INSERTs
+instead of ~6 statements per lead, which is what makes a 100k-row file take seconds, not
+minutes) inside a savepoint; should that fail (the quota, a constraint), the same rows are
+retried one by one, each in its own savepoint (`leads.create_lead` nests as one), so one bad
+row never sinks the others and a batch still commits or rolls back as a unit.
 
 ``onDuplicate`` decides what a row whose normalized email matches an existing lead of the same
 tenant and environment does (an earlier row of the same import counts): ``update`` (the default
@@ -31,11 +32,11 @@ from store.access.principals import Principal
 from store.db import database, transaction
 from store.duplicates import policy, sets
 from store.errors import FieldError, Refused, StoreError
+from store.imports import inserts
 from store.leads import lifecycle as leads
 from store.leads import schema as lead_schema
 from store.leads.rules import normalize_email
 from store.limits import quotas
-from store.models import Lead
 
 DEFAULT_ON_DUPLICATE = policy.UPDATE  # re-running an import must not double the leads
 # Rows per transaction: long enough to amortize the commit and the index pages each commit
@@ -86,7 +87,7 @@ class _Batch:
         self.pending: list[tuple[int, dict[str, Any], dict[str, Any]]] = []  # index, fields, values
         self.pending_keys: set[str] = set()  # the pending rows' normalized emails
         self.known: dict[str, str] = {}
-        self.created: list[Lead] = []  # inserted together: their duplicates are found at the end
+        self.created: list[inserts.NewLead] = []  # inserted together: their duplicates are found at the end
 
     def flush(self) -> None:
         if not self.pending:
@@ -94,9 +95,8 @@ class _Batch:
         pending, self.pending = self.pending, []
         self.pending_keys = set()
         try:
-            with database.atomic():  # the quota is checked and counted in insert_leads
-                rows = [values for _, _, values in pending]
-                created = leads.insert_leads(self.caller, rows, detect_later=False)
+            with database.atomic():  # the quota is checked and counted in insert_new_leads
+                created = inserts.insert_new_leads(self.caller, [values for _, _, values in pending])
         except (StoreError, peewee.IntegrityError, peewee.DataError):
             return self._one_by_one(pending)  # one by one: each with its own dedup job
         self.created += created
