@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from store import bulk
 from store.db import database
 from store.ids import new_id
@@ -77,3 +80,47 @@ def test_jobs_rows_with_json_payloads(app: Any) -> None:
     stored = Job.select().where(Job.tenant_id == tenant_id).order_by(Job.created_at)
     assert sorted(job.payload["n"] for job in stored) == [0, 1, 2]
     assert all(job.result is None and job.locked_until is None for job in stored)
+
+
+AWKWARD = ["a", "N", "Ü", "\\", "\t", "\n", "\r", " ", '"', "'", ",", "é", "😀"]
+awkward_text = st.just("\\N") | st.text(alphabet=st.sampled_from(AWKWARD), max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    values=st.lists(
+        st.fixed_dictionaries(
+            {
+                "first_name": awkward_text,
+                "phone": st.none() | awkward_text,
+                "message": st.none() | awkward_text,
+                "score": st.integers(min_value=-(2**31), max_value=2**31 - 1),
+                "custom_fields": st.dictionaries(
+                    awkward_text, st.none() | awkward_text | st.integers(), max_size=3
+                ),
+                "tags": st.lists(awkward_text, max_size=3),
+                "created_at": st.datetimes(
+                    min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)
+                ),
+            }
+        ),
+        min_size=bulk.COPY_MIN_ROWS,  # on PostgreSQL: through COPY
+        max_size=bulk.COPY_MIN_ROWS + 5,
+    )
+)
+def test_many_rows_of_any_text_read_back_like_peewee_rows(app: Any, values: list[dict[str, Any]]) -> None:
+    """Many rows (``COPY`` on PostgreSQL, one INSERT on SQLite) store exactly what Peewee stores,
+    whatever their text holds: backslashes, tabs, newlines, ``\\N``, quotes, non-ASCII."""
+    fast, slow = new_id(), new_id()
+    with database.connection_context(), database.atomic():
+        bulk.insert_rows(Lead, [lead_row(fast, **v) for v in values])
+        Lead.insert_many([lead_row(slow, **v) for v in values]).execute()
+
+    names = [f.name for f in Lead._meta.sorted_fields if f.name not in ("id", "tenant_id")]
+
+    def stored(tenant_id: str) -> list[tuple[Any, ...]]:
+        rows = Lead.select().where(Lead.tenant_id == tenant_id)
+        return sorted((tuple(getattr(row, name) for name in names) for row in rows), key=repr)
+
+    assert len(stored(fast)) == len(values)
+    assert stored(fast) == stored(slow)
