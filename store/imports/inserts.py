@@ -39,11 +39,17 @@ _EMPTY: tuple[Any, ...] = (
 )  # values a "created" change leaves out (as `lifecycle._initial` does)
 
 
+# Set on every row by `_lead_values` (their defaults, ``utcnow``, would only be overwritten).
+_STAMPED = frozenset({"tenant_id", "id", "environment", "created_at", "updated_at"})
+
+
 def _defaults() -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
-    """The Lead columns' plain defaults, and those made per row (``dict``, ``list``, ``utcnow``)."""
+    """The Lead columns' plain defaults, and those made per row (``dict``, ``list``)."""
     plain: dict[str, Any] = {}
     made: dict[str, Callable[[], Any]] = {}
     for field in Lead._meta.sorted_fields:
+        if field.name in _STAMPED:
+            continue
         if callable(field.default):
             made[field.name] = field.default
         else:
