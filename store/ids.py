@@ -26,7 +26,7 @@ def _chars(count: int) -> bytes:
     """``count`` uniformly random base62 characters (ASCII bytes) from the OS CSPRNG."""
     chars = b""
     while len(chars) < count:
-        # 8 spare bytes per 16 wanted: a shortfall (p ~ 1e-4 for an id) just draws again.
+        # Half again as many bytes as wanted (3 % are dropped): a shortfall just draws again.
         chars += secrets.token_bytes(count + count // 2 + 8).translate(_TO_CHAR, _DROPPED)
     return chars[:count]
 

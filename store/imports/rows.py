@@ -1,8 +1,10 @@
-"""Applying import rows: created or updated through `store.leads.lifecycle`, one outcome per row.
+"""Applying import rows: created (`store.imports.inserts`) or updated (`store.leads.lifecycle`),
+one outcome per row.
 
 Rows go through exactly what a single `POST /v1/leads` goes through: the spec's ``LeadCreate``
 schema (`store.leads.schema`), the lead rules (`leads.new_values` / `leads.update_lead`), the
-plan's lead quota, history, audit (all inside `store.leads.lifecycle`) and duplicate detection,
+plan's lead quota, history, audit and event (`store.leads.lifecycle`; for a batch's new leads
+its bulk form `store.imports.inserts`, property-tested to write the same) and duplicate detection,
 which for a batch's new leads runs in the batch's own transaction, as a set
 (`store.duplicates.sets`: the same rules and results as one dedup job per lead, run in order).
 
