@@ -77,17 +77,20 @@ def test_connexion_is_the_version_the_pinned_module_was_written_for() -> None:
 
 def test_create_app_lists_connexions_whole_default_stack_in_order(app: Any) -> None:
     """Our middlewares sit between Connexion's own, which keep Connexion's order; only request
-    validation is swapped for the cached one."""
+    validation and routing are swapped for the pinned ones."""
     from functools import partial
 
     from connexion.middleware import ConnexionMiddleware
     from connexion.middleware.request_validation import RequestValidationMiddleware
+    from connexion.middleware.routing import RoutingMiddleware
 
     listed = [m.func if isinstance(m, partial) else m for m in app.middleware.middlewares]
-    stock = [
-        connexion_pinned.CachedRequestValidationMiddleware if m is RequestValidationMiddleware else m
-        for m in ConnexionMiddleware.default_middlewares
-    ]
+    swapped = {
+        RequestValidationMiddleware: connexion_pinned.CachedRequestValidationMiddleware,
+        RoutingMiddleware: connexion_pinned.IndexedRoutingMiddleware,
+    }
+    stock = [swapped.get(m, m) for m in ConnexionMiddleware.default_middlewares]
+    assert connexion_pinned.middlewares() == stock
     assert [m for m in listed if m in stock] == stock
     ours = [m.__name__ for m in listed if m not in stock]
     assert ours == [
