@@ -57,9 +57,8 @@ def create_app(settings: Settings) -> AsyncApp:
 
     middlewares = [  # outermost first: each entry wraps every one below it, then the handler
         ServerErrorMiddleware,  # Connexion's last resort: a bare 500 if all else failed
-        partial(RequestContext, state=state),  # request id, X-Request-ID, the app state
+        partial(RequestContext, state=state),  # request id, X-Request-ID, the app state, send hooks
         partial(observe.Observe, token=settings.metrics_token),  # metrics, access log; GET /metrics
-        rate_limit.RateLimitHeaders,  # X-RateLimit-* on every answer, error envelopes included
         console.ConsoleStatic,  # /console/ static files, outside the API
         ExceptionMiddleware,  # every exception below becomes an envelope (handlers.http.errors)
         partial(  # 413 / 408 before anything reads a body
@@ -72,7 +71,7 @@ def create_app(settings: Settings) -> AsyncApp:
         SwaggerUIMiddleware,  # /v1/ui/ (its spec URL is answered by ServedSpec above)
         connexion_pinned.IndexedRoutingMiddleware,  # names the operation (routes indexed by method)
         observe.ObserveRoute,  # notes the operation (and, later, who called) for metrics and logs
-        partial(  # per client IP, before any key lookup touches the database
+        partial(  # per client IP, before any key lookup; X-RateLimit-* on every answer (a send hook)
             rate_limit.IpRateLimit,
             limiter=limiter,
             policy=rate_limit.ip_policy(settings),

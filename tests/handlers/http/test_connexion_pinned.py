@@ -94,7 +94,7 @@ def test_create_app_lists_connexions_whole_default_stack_in_order(app: Any) -> N
     assert [m for m in listed if m in stock] == stock
     ours = [m.__name__ for m in listed if m not in stock]
     assert ours == [
-        "RequestContext", "Observe", "RateLimitHeaders", "ConsoleStatic", "BodyLimit", "ServedSpec",
+        "RequestContext", "Observe", "ConsoleStatic", "BodyLimit", "ServedSpec",
         "ObserveRoute", "IpRateLimit", "TenantRateLimit",
     ]  # fmt: skip
 
