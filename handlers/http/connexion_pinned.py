@@ -26,7 +26,7 @@ import asyncio
 import functools
 import importlib.metadata
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from connexion import AsyncApp, utils
@@ -34,8 +34,15 @@ from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive as context_receive
 from connexion.context import scope as context_scope
 from connexion.decorators import StarletteDecorator
-from connexion.decorators.parameter import AsyncParameterDecorator, pythonic, sanitized
+from connexion.decorators.parameter import (
+    AsyncParameterDecorator,
+    prep_kwargs,
+    pythonic,
+    sanitized,
+    unwrap_decorators,
+)
 from connexion.exceptions import UnsupportedMediaTypeProblem
+from connexion.http_facts import FORM_CONTENT_TYPES
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -73,12 +80,37 @@ _SANITIZERS: dict[Callable[[str], str], Callable[[str], str]] = {
 
 
 class CachedNamesParameterDecorator(AsyncParameterDecorator):
-    """`AsyncParameterDecorator` whose name sanitizer remembers its answers."""
+    """`AsyncParameterDecorator` whose name sanitizer remembers its answers, and which asks for
+    uploaded files only when the body is a form (the parent's ``__call__`` otherwise)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         given: Callable[[str], str] = getattr(self, "sanitize_fn")  # noqa: B009 (untyped upstream)
         self.sanitize_fn = _SANITIZERS.get(given, given)
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
+
+        @functools.wraps(function)
+        async def wrapper(request: Any) -> Any:
+            request_body = self._maybe_get_body(request, arguments=arguments, has_kwargs=has_kwargs)
+            while asyncio.iscoroutine(request_body):
+                request_body = await request_body
+            # Starlette parses a form (and Connexion splits out its files) only for these two
+            # media types; for any other body (JSON, none at all) the parent's ``await
+            # request.files()`` builds an empty form to find no files in it.
+            files = await request.files() if request.mimetype in FORM_CONTENT_TYPES else {}
+            kwargs = prep_kwargs(
+                request,
+                request_body=request_body,
+                files=files,
+                arguments=arguments,
+                has_kwargs=has_kwargs,
+                sanitize=self.sanitize_fn,
+            )
+            return await function(**kwargs)
+
+        return wrapper
 
 
 class CachedNamesStarletteDecorator(StarletteDecorator):
@@ -300,7 +332,8 @@ class IndexedRouter(Router):
 class IndexedRoutingAPI(RoutingAPI):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.router = IndexedRouter(routes=self.router.routes, default=self.router.default)
+        stock: Router = getattr(self, "router")  # noqa: B009 (set by the untyped parent)
+        self.router = IndexedRouter(routes=stock.routes, default=stock.default)
 
 
 class IndexedRoutingMiddleware(RoutingMiddleware):
@@ -318,7 +351,7 @@ class IndexedRoutingMiddleware(RoutingMiddleware):
         )
         for route in self.router.routes:
             if isinstance(route, Mount) and route.path == api.base_path:
-                route.app.default = api.router
+                route.app.default = api.router  # type: ignore[attr-defined]
         self.router.mount(api.base_path, app=api.router)
 
 
@@ -336,7 +369,7 @@ def _with_cached_signature(cls: type) -> type:
     return type(cls.__name__, (cls,), members)
 
 
-def security_map(overrides: dict[str, type]) -> dict[str, type]:
+def security_map(overrides: Mapping[str, type]) -> dict[str, type]:
     """Connexion's security handlers with ``overrides`` on top (the app's ``security_map``), each
     with `_accepts_kwarg` remembered."""
     return {name: _with_cached_signature(cls) for name, cls in {**SECURITY_HANDLERS, **overrides}.items()}

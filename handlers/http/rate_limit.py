@@ -89,7 +89,7 @@ class _Slot:
 
 
 def show_verdicts(scope: Scope, *, ip: Verdict | None, tenant: Verdict | None) -> None:
-    """Let `RateLimitHeaders` report budgets counted outside these middlewares (public capture
+    """Let `write_headers` report budgets counted outside these middlewares (public capture
     counts its own per-IP and per-key budgets in the handler). ``tenant`` None keeps the one
     already counted."""
     slot = _slot(scope)
