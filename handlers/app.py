@@ -13,7 +13,6 @@ from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
@@ -58,9 +57,8 @@ def create_app(settings: Settings) -> AsyncApp:
 
     middlewares = [  # outermost first: each entry wraps every one below it, then the handler
         ServerErrorMiddleware,  # Connexion's last resort: a bare 500 if all else failed
-        partial(RequestContext, state=state),  # request id, X-Request-ID, the app state
+        partial(RequestContext, state=state),  # request id, X-Request-ID, the app state, send hooks
         partial(observe.Observe, token=settings.metrics_token),  # metrics, access log; GET /metrics
-        rate_limit.RateLimitHeaders,  # X-RateLimit-* on every answer, error envelopes included
         console.ConsoleStatic,  # /console/ static files, outside the API
         ExceptionMiddleware,  # every exception below becomes an envelope (handlers.http.errors)
         partial(  # 413 / 408 before anything reads a body
@@ -69,11 +67,11 @@ def create_app(settings: Settings) -> AsyncApp:
             routes=imports.body_limits(settings, BASE_PATH),
             timeout_seconds=settings.body_timeout_seconds,
         ),
-        partial(served_spec.ServedSpec, spec=load_spec(), base_path=BASE_PATH),  # the spec as written
+        partial(served_spec.ServedSpec, spec=spec, base_path=BASE_PATH),  # the spec as written
         SwaggerUIMiddleware,  # /v1/ui/ (its spec URL is answered by ServedSpec above)
-        RoutingMiddleware,  # names the operation
+        connexion_pinned.IndexedRoutingMiddleware,  # names the operation (routes indexed by method)
         observe.ObserveRoute,  # notes the operation (and, later, who called) for metrics and logs
-        partial(  # per client IP, before any key lookup touches the database
+        partial(  # per client IP, before any key lookup; X-RateLimit-* on every answer (a send hook)
             rate_limit.IpRateLimit,
             limiter=limiter,
             policy=rate_limit.ip_policy(settings),
@@ -91,7 +89,7 @@ def create_app(settings: Settings) -> AsyncApp:
         __name__,
         specification_dir=SPEC_DIR,
         validator_map=VALIDATOR_MAP,
-        security_map=security.SECURITY_MAP,
+        security_map=connexion_pinned.security_map(security.SECURITY_MAP),
         middlewares=middlewares,
     )
     connexion_pinned.install(app)  # handler decorators built once per operation, not per request

@@ -29,6 +29,7 @@ from handlers.http import envelope
 from handlers.http.context import request_id
 from handlers.http.metrics import CONTENT_TYPE, SCRAPE, UNMATCHED, mark_dead, metrics
 from handlers.http.rate_limit import PRINCIPAL
+from handlers.http.request_context import on_response_start
 from handlers.logging_setup import log_request
 from store.access.principals import Principal
 
@@ -40,6 +41,21 @@ METRICS_PATH = "/metrics"
 class Observation:
     operation: str = UNMATCHED
     principal: Principal | None = None
+    status: int = 500
+
+    def response_started(self, message: Message) -> None:
+        self.status = int(message["status"])
+
+
+def _observed(send: Send, observation: Observation) -> Send:
+    """``send`` noting the status, where no `RequestContext` does it for us."""
+
+    async def send_observed(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            observation.response_started(message)
+        await send(message)
+
+    return send_observed
 
 
 def _principal(scope: Scope) -> Principal | None:
@@ -67,22 +83,18 @@ class Observe:
         observation = Observation()
         scope[SLOT] = observation
         started = time.perf_counter()
-        status = 500  # unless a response starts: an exception escaping here is a 500
-
-        async def send_observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        observation.status = 500  # unless a response starts: an exception escaping here is a 500
+        if not on_response_start(scope, observation.response_started):
+            send = _observed(send, observation)
         try:
             if scope.get("path") == METRICS_PATH:
                 observation.operation = SCRAPE
-                await self._scrape(scope, send_observed)
+                await self._scrape(scope, send)
             else:
-                await self.app(scope, receive, send_observed)
+                await self.app(scope, receive, send)
         finally:
             seconds = time.perf_counter() - started
+            status = observation.status
             metrics().observe_request(observation.operation, status, seconds)
             log_request(scope, observation.operation, status, seconds, observation.principal)
 

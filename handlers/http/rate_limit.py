@@ -1,13 +1,14 @@
 """Rate limiting as ASGI middleware: per client IP before authentication, per tenant after it.
 
-Three pieces, because Connexion's layers each see a different part of the request:
+Two layers, because Connexion's layers each see a different part of the request, and a hook:
 
-- `RateLimitHeaders` sits outside the exception handling (like `RequestContext`), so the
-  headers reach every response, error envelopes and 429s included. It only *writes* the
-  verdict the inner pieces left in a per-request slot of the ASGI scope.
 - `IpRateLimit` sits before security: a flood of bad keys is refused before any key lookup
   touches the database. Operations declared with ``security: []`` (health, readiness) are
-  not counted.
+  not counted. It opens the request's slot (in the ASGI scope) where the verdicts are left,
+  and registers `write_headers` with `handlers.http.request_context.on_response_start`, so
+  the headers reach every response, error envelopes and 429s included: `RequestContext`
+  sits outside the exception handling and wraps ``send`` once for every layer that needs it
+  (this hook was a middleware of its own, with its own ``send`` wrapper, before).
 - `TenantRateLimit` sits after security, where Connexion has put our security function's
   ``token_info`` (with its `Principal`) in the request context; the budget follows the plan,
   the tenant's own enterprise limits and the key's ``rateLimitTier``. A principal that is
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handlers.http.context import UNCONFIRMED
 from handlers.http.limiter import Limiter, Policy, Verdict
+from handlers.http.request_context import StartHook, on_response_start
 from store.access.principals import Principal
 from store.errors import RateLimited
 from store.limits.plans import rate_limit_for
@@ -87,7 +89,7 @@ class _Slot:
 
 
 def show_verdicts(scope: Scope, *, ip: Verdict | None, tenant: Verdict | None) -> None:
-    """Let `RateLimitHeaders` report budgets counted outside these middlewares (public capture
+    """Let `write_headers` report budgets counted outside these middlewares (public capture
     counts its own per-IP and per-key budgets in the handler). ``tenant`` None keeps the one
     already counted."""
     slot = _slot(scope)
@@ -130,25 +132,29 @@ def _refuse(verdict: Verdict, who: str) -> RateLimited:
     )
 
 
-class RateLimitHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def write_headers(slot: _Slot) -> StartHook:
+    """The X-RateLimit-* headers of the verdict shown, on the response start (any previous
+    ones replaced)."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def hook(message: Message) -> None:
+        verdict = slot.shown
+        if verdict is not None:
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in HEADER_NAMES]
+            message["headers"] = [*headers, *verdict.headers()]
+
+    return hook
+
+
+def open_slot(scope: Scope) -> _Slot | None:
+    """The request's slot, opened by the first rate-limit layer to see it; None if nothing
+    would write its headers (no `RequestContext` outside)."""
+    slot = _slot(scope)
+    if slot is None:
         slot = _Slot()
+        if not on_response_start(scope, write_headers(slot)):
+            return None
         scope[SLOT] = slot
-
-        async def send_with_limits(message: Message) -> None:
-            verdict = slot.shown
-            if message["type"] == "http.response.start" and verdict is not None:
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in HEADER_NAMES]
-                message["headers"] = [*headers, *verdict.headers()]
-            await send(message)
-
-        await self.app(scope, receive, send_with_limits)
+    return slot
 
 
 def _operation_name(scope: Scope) -> str:
@@ -176,7 +182,7 @@ class IpRateLimit:
         self.budget = TenantBudget(limiter, overrides)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        slot = _slot(scope)
+        slot = open_slot(scope) if scope["type"] == "http" else None
         name = _operation_name(scope) if scope["type"] == "http" else ""
         if slot is None or not name or name in self.public:
             await self.app(scope, receive, send)

@@ -1,41 +1,16 @@
-"""Connexion operations built once per operation instead of once per request.
+"""Request validation built once per operation: its URI parser, parameter and body validators.
 
-Connexion 3.3 rebuilds, on every request, work whose result depends only on the operation:
-`AsyncOperation.fn` makes a new `StarletteDecorator`, whose wrapper re-runs ``decorate``
-(re-inspecting the handler's signature) and a new URI parser; `RequestValidationOperation`
-makes a new URI parser, a new parameter validator and a new body validator, and the body
-validator compiles a new jsonschema validator each time it is used. Profiling Leadpipe under
-``python -m bench.profile`` put that at roughly 5-10 % of the CPU per request (see
-bench/RESULTS.md). These subclasses build the same objects once, lazily on an operation's first
-request, and reuse them: none of them holds per-request state (the request, scope and operation
-are read from Connexion's context variables at call time, exactly as before), so behaviour is
-unchanged. Parameter names become argument names through a memo of Connexion's own function
-(`CachedNamesParameterDecorator`).
-
-They rely on Connexion internals (`AsyncOperation.fn`, `RequestValidationOperation.__call__`,
-`BaseParameterDecorator.sanitize_fn`,
-the body validators' ``_validator`` property, ``AsyncApp._middleware_app.api_cls``), read in
-Connexion `WRITTEN_FOR`; pyproject pins ``<3.4``, and tests/handlers/http/test_connexion_pinned.py
-fails as soon as the installed Connexion is another version, so whoever upgrades re-reads the
-parent methods copied here before moving the pin.
+See the package docstring.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from connexion import AsyncApp, utils
-from connexion.apps.asynchronous import AsyncApi, AsyncOperation
-from connexion.context import receive as context_receive
-from connexion.context import scope as context_scope
-from connexion.decorators import StarletteDecorator
-from connexion.decorators.parameter import AsyncParameterDecorator, pythonic, sanitized
+from connexion import utils
 from connexion.exceptions import UnsupportedMediaTypeProblem
-from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -45,69 +20,6 @@ from connexion.operations import AbstractOperation
 from starlette.types import Receive, Scope, Send
 
 logger = logging.getLogger("connexion.middleware.validation")
-
-# The Connexion release these subclasses were written against (and the default middleware stack
-# `handlers.app.create_app` lists explicitly); see the module docstring.
-WRITTEN_FOR = "3.3.0"
-
-
-def installed_version() -> str:
-    return importlib.metadata.version("connexion")
-
-
-# Parameter names to handler argument names (camelCase to snake_case by inflection's regexes, then
-# sanitized): Connexion recomputes them for every parameter of every request, ~5 % of a list's CPU
-# (bench.profile). The answer depends on the name alone, and strict validation has refused any
-# name the spec does not declare by then; bounded all the same.
-_SANITIZERS: dict[Callable[[str], str], Callable[[str], str]] = {
-    fn: functools.lru_cache(maxsize=4096)(fn) for fn in (pythonic, sanitized)
-}
-
-
-class CachedNamesParameterDecorator(AsyncParameterDecorator):
-    """`AsyncParameterDecorator` whose name sanitizer remembers its answers."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        given: Callable[[str], str] = getattr(self, "sanitize_fn")  # noqa: B009 (untyped upstream)
-        self.sanitize_fn = _SANITIZERS.get(given, given)
-
-
-class CachedNamesStarletteDecorator(StarletteDecorator):
-    @property
-    def _parameter_decorator_cls(self) -> type[AsyncParameterDecorator]:
-        return CachedNamesParameterDecorator
-
-
-class CachedAsyncOperation(AsyncOperation):
-    """`AsyncOperation` whose decorated handler is built once, not on every request."""
-
-    @functools.cached_property
-    def fn(self) -> Callable[..., Any]:
-        decorator = CachedNamesStarletteDecorator(
-            pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
-        )
-        decorated = decorator.decorate(self._fn)
-        framework = decorator.framework
-        parsers: list[Any] = []  # the URI parser needs the operation context: built on first use
-
-        @functools.wraps(self._fn)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not parsers:
-                parsers.append(decorator.uri_parser)
-            request = framework.get_request(
-                uri_parser=parsers[0], scope=context_scope, receive=context_receive
-            )
-            return await decorated(request)
-
-        return wrapper
-
-
-class CachedAsyncApi(AsyncApi):
-    def make_operation(self, operation: AbstractOperation) -> AsyncOperation:
-        return CachedAsyncOperation.from_operation(
-            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
-        )
 
 
 @functools.cache
@@ -218,16 +130,3 @@ class CachedRequestValidationMiddleware(RequestValidationMiddleware):
     where Connexion's default stack has `RequestValidationMiddleware`."""
 
     api_cls = CachedRequestValidationAPI
-
-
-def middlewares() -> list[Any]:
-    """Connexion's default middleware stack with request validation swapped for the cached one."""
-    return [
-        CachedRequestValidationMiddleware if m is RequestValidationMiddleware else m
-        for m in ConnexionMiddleware.default_middlewares
-    ]
-
-
-def install(app: AsyncApp) -> None:
-    """Make ``app`` build its handler operations once; call before ``add_api``."""
-    app._middleware_app.api_cls = CachedAsyncApi
