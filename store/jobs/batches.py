@@ -8,9 +8,7 @@ three commits). `claim_and_run` takes one turn for up to a batch of jobs.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
-from functools import reduce
 from typing import Any, Protocol
 
 import peewee
@@ -122,13 +120,15 @@ def run_batch(
 
 
 def finish_all(done: Sequence[tuple[Job, dict[str, Any] | None]]) -> None:
-    """`queue.finish` for many held jobs: one UPDATE per tenant, each job's ``result`` by a CASE.
+    """`queue.finish` for many held jobs: one UPDATE per tenant (and lease holder), each job's
+    ``result`` by a CASE.
     Raises (rolling the caller's transaction back) if any lease is not held after all."""
     now = utcnow()
-    by_tenant: dict[str, list[tuple[Job, dict[str, Any] | None]]] = {}
+    # By tenant and lease holder (a batch's jobs all have the one worker that claimed them).
+    by_holder: dict[tuple[str, str | None], list[tuple[Job, dict[str, Any] | None]]] = {}
     for job, result in done:
-        by_tenant.setdefault(job.tenant_id, []).append((job, result))
-    for tenant_id, group in by_tenant.items():
+        by_holder.setdefault((job.tenant_id, job.locked_by), []).append((job, result))
+    for (tenant_id, holder), group in by_holder.items():
         results = [(job.id, _json(result)) for job, result in group]
         finished = Job.update(
             {
@@ -142,9 +142,7 @@ def finish_all(done: Sequence[tuple[Job, dict[str, Any] | None]]) -> None:
             (Job.tenant_id == tenant_id)
             & Job.id.in_([job.id for job, _ in group])
             & (Job.state == queue.RUNNING)
-            & reduce(
-                operator.or_, [(Job.id == job.id) & (Job.locked_by == job.locked_by) for job, _ in group]
-            )
+            & (Job.locked_by == holder)
         )
         if finished.execute() != len(group):
             raise RuntimeError("a batched job's lease was lost inside its own claiming transaction")
