@@ -1,5 +1,6 @@
 """Batched jobs: many claimed jobs of one batchable kind (``@job_handler(kind, batch=True)``,
-e.g. dedup) run in ONE transaction, each in a savepoint together with its completion.
+e.g. dedup) run in ONE transaction, each in a savepoint together with its completion (or,
+claimed in that transaction, all in one savepoint, run again one savepoint each if a job raised).
 
 Why: a dedup job is a few ms of short writes; run one by one, each costs a claim transaction
 and a completion transaction, i.e. three turns of SQLite's single writer (and on PostgreSQL
