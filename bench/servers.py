@@ -103,8 +103,15 @@ def start(name: str, database_url: str, tenant_id: str, logdir: Path, extra_env:
         **extra_env,
     }
     log = logdir / f"{name}-{port}.log"
+    # A tree given on PYTHONPATH (``--before``) must also be the working directory: a console
+    # script that runs ``python -c`` (as the worktree venvs' does) puts the working directory
+    # first on sys.path, ahead of PYTHONPATH, and the bench runs in the worktree, whose
+    # packages would then shadow the old tree's (the "before" server ran the new code).
+    tree = extra_env.get("PYTHONPATH", "").split(os.pathsep)[0] or None
     with open(log, "wb") as handle:
-        process = subprocess.Popen(_command(name, port), env=env, stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            _command(name, port), env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=tree
+        )
     server = Server(name, port, process, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -92,6 +92,20 @@ def _cached_template(
     return template
 
 
+# (model, database) -> each field's name and value conversion: built once, not per insert.
+_CONVERTERS: dict[tuple[Any, ...], list[tuple[str, Callable[[Any], Any]]]] = {}
+
+
+def _converters(
+    model: type[peewee.Model], fields: list[peewee.Field]
+) -> list[tuple[str, Callable[[Any], Any]]]:
+    key = (model, database.obj)
+    converters = _CONVERTERS.get(key)
+    if converters is None:
+        converters = _CONVERTERS[key] = [(field.name, _converter(field)) for field in fields]
+    return converters
+
+
 def insert_rows(model: type[peewee.Model], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (each with a value for every field) inside the caller's transaction."""
     if not rows:
@@ -103,7 +117,7 @@ def insert_rows(model: type[peewee.Model], rows: Sequence[Mapping[str, Any]]) ->
             model.insert_many(batch).execute()
         return
     head, _, one_row = template.partition(VALUES)
-    converters = [(field.name, _converter(field)) for field in fields]
+    converters = _converters(model, fields)
     postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
     if postgres and len(rows) >= COPY_MIN_ROWS and _copy(model, fields, converters, rows):
         return

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import peewee
 from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
 from playhouse.migrations import Runner
 
 from store.errors import Unavailable
@@ -71,9 +72,10 @@ def open_database(url: str, *, pool_size: int = 20) -> peewee.Database:
             timeout=10,
         )
     if scheme in ("postgres", "postgresql"):
-        pooled = url.replace(f"{scheme}://", "postgresql+pool://", 1)
+        from store.pg_pool import PooledPostgres  # psycopg2 is imported only for PostgreSQL
+
         # A timeout makes excess requests wait for a free connection instead of failing.
-        return connect_url(pooled, max_connections=pool_size, stale_timeout=300, timeout=10)
+        return PooledPostgres(**parse_url(url), max_connections=pool_size, stale_timeout=300, timeout=10)
     raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
 
 

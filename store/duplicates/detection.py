@@ -19,6 +19,7 @@ from typing import Any
 import peewee
 
 from store.db import transaction
+from store.duplicates import writes
 from store.duplicates.matching import (  # the rules; re-exported for the callers of detection
     EMAIL,
     NAME_COMPANY,
@@ -170,24 +171,11 @@ def record(
             )
         ).execute()
     changed = [match for match in matches.values() if known.get(match.id) != match.reasons]
-    now = utcnow()
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "lead_id": a,
-            "duplicate_id": b,
-            "environment": lead.environment,
-            "reasons": list(match.reasons),
-            "detected_at": now,
-        }
-        for match in changed
-        for a, b in ((lead_id, match.id), (match.id, lead_id))
+    pairs = [
+        (a, b, match.reasons) for match in changed for a, b in ((lead_id, match.id), (match.id, lead_id))
     ]
-    if rows:
-        LeadDuplicate.insert_many(rows).on_conflict(
-            conflict_target=(LeadDuplicate.tenant_id, LeadDuplicate.lead_id, LeadDuplicate.duplicate_id),
-            preserve=(LeadDuplicate.reasons, LeadDuplicate.detected_at),
-        ).execute()
+    if pairs:
+        writes.store_pairs(tenant_id, lead.environment, pairs, utcnow())
     pointers = {}
     key = (lead.created_at, lead.id)
     earlier = [match.key for match in matches.values() if match.key < key]
@@ -208,15 +196,7 @@ def _point(lead: Lead, pointed: str | None) -> bool:
     """Set the checked lead's pointer (after `record` stored its pairs, they are exactly its
     matches: no query to find the oldest). Guarded by the stored value, so a lead already
     pointed there is not bumped again; True if it changed."""
-    differs = (
-        Lead.duplicate_of.is_null(False)
-        if pointed is None
-        else (Lead.duplicate_of.is_null() | (Lead.duplicate_of != pointed))
-    )
-    query = Lead.update(duplicate_of=pointed, version=Lead.version + 1).where(
-        (Lead.tenant_id == lead.tenant_id) & (Lead.id == lead.id) & differs
-    )
-    return bool(query.execute())
+    return writes.point(lead.tenant_id, lead.id, pointed)
 
 
 @registry.job_handler(KIND, batch=True)  # database writes only: the worker runs many per transaction

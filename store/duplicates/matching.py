@@ -12,7 +12,7 @@ Three rules, each recorded as a reason (`store.duplicates.detection` stores the 
 `matches_for_many` applies exactly these rules with ONE query per rule for any number of leads
 (a batch of dedup jobs, an import chunk) instead of up to three per lead: the per-lead queries
 cost more in Peewee building them than in the database running them. Both read the same
-indexes: ``(tenant_id, environment, email_normalized)``, ``(..., phone_e164)`` and
+indexes: ``(tenant_id, environment, email_normalized)``, ``leads_phone_match`` (phones only) and
 ``leads_name_match`` (``lower(last_name), lower(first_name)``; the company compares in Python).
 """
 

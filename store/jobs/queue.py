@@ -34,10 +34,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import operator
 import threading
 from collections.abc import Sequence
-from functools import reduce
 from typing import Any
 
 import peewee
@@ -47,6 +45,7 @@ from store.db import is_postgres, reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
 from store.models import Job, utcnow
+from store.prepared import Prepared, param
 
 log = logging.getLogger("leadpipe.jobs")
 
@@ -130,20 +129,35 @@ def _row(
     }
 
 
-def _claimable(
-    now: dt.datetime, tenant_id: str | None, kinds: Sequence[str] | None, skip_kinds: Sequence[str]
-) -> peewee.ModelSelect[Job]:
+# Implied by the conditions of `_claimable`, but written as the partial index ``jobs_due``
+# (migration 0004) writes its WHERE, with literal values: SQLite uses a partial index only when
+# the query's WHERE contains its condition, and a bound parameter never counts as one, so the
+# claim scanned every job ever run (all the done ones too), twice per worker round.
+_IN_DUE_INDEX = Job.state.in_([peewee.SQL(f"'{QUEUED}'"), peewee.SQL(f"'{RUNNING}'")])
+
+# (tenant given, kinds, skip_kinds, lock): what changes the claim's SQL text.
+Shape = tuple[bool, tuple[str, ...] | None, tuple[str, ...], bool]
+
+
+def _claimable(shape: Shape) -> peewee.ModelSelect[Job]:
+    by_tenant, kinds, skip_kinds, lock = shape
+    now = param("now")
     due = (Job.state == QUEUED) & (Job.run_at <= now)
     # A running job whose lease ran out belongs to a worker that died: run it again.
     abandoned = (Job.state == RUNNING) & (Job.locked_until < now)
-    query = Job.select().where(due | abandoned)
-    if tenant_id is not None:
-        query = query.where(Job.tenant_id == tenant_id)
+    query = Job.select().where(_IN_DUE_INDEX & (due | abandoned))
+    if by_tenant:
+        query = query.where(Job.tenant_id == param("tenant_id"))
     if kinds is not None:
         query = query.where(Job.kind.in_(list(kinds)))
     if skip_kinds:
         query = query.where(Job.kind.not_in(list(skip_kinds)))
-    return query.order_by(Job.run_at, Job.id)
+    query = query.order_by(Job.run_at, Job.id).limit(param("limit"))
+    return query.for_update(skip_locked=True) if lock else query
+
+
+# Every worker round runs it (twice: the batched kinds, then the others): built once per shape.
+CLAIMABLE = Prepared(_claimable, ("now", "tenant_id", "limit"))
 
 
 @transaction
@@ -161,12 +175,12 @@ def claim(
     The candidates are read and taken in this one write transaction, where nobody else can take
     them meanwhile: PostgreSQL's ``FOR UPDATE SKIP LOCKED`` locks them for us (skipping those
     another worker holds), SQLite's IMMEDIATE transaction holds the only writer. So one UPDATE
-    per tenant takes them all, still guarded by the state and attempt count read; should it
-    ever take fewer (it cannot, by the above), the rows it did take are read back.
+    per tenant and state seen takes them all, still guarded by the state and attempt count read;
+    should it ever take fewer (it cannot, by the above), the rows it did take are read back.
     """
     now = utcnow()
-    query = _claimable(now, tenant_id, kinds, skip_kinds).limit(limit)
-    candidates = list(query.for_update(skip_locked=True) if is_postgres() else query)
+    shape = (tenant_id is not None, None if kinds is None else tuple(kinds), tuple(skip_kinds), is_postgres())
+    candidates: list[Job] = CLAIMABLE.rows(Job, shape, {"now": now, "tenant_id": tenant_id, "limit": limit})
     lease = now + dt.timedelta(seconds=lease_seconds)
     claimed: list[Job] = []
     for job in candidates:
@@ -174,11 +188,13 @@ def claim(
             _give_up(job, now)  # its last attempt died with its worker: do not run it again
         else:
             claimed.append(job)
-    by_tenant: dict[str, list[Job]] = {}
+    # Jobs grouped by what the guard checks: each UPDATE takes a group's rows only if they are
+    # still in the state, with the attempt count, that was read (nearly always one group).
+    groups: dict[tuple[str, str, int], list[Job]] = {}
     for job in claimed:
-        by_tenant.setdefault(job.tenant_id, []).append(job)
-    for tenant, group in by_tenant.items():
-        seen = peewee.Tuple(Job.id, Job.state, Job.attempts)
+        groups.setdefault((job.tenant_id, job.state, job.attempts), []).append(job)
+    for (tenant, state, attempts), group in groups.items():
+        ids = [job.id for job in group]
         taken = (
             Job.update(
                 state=RUNNING,
@@ -189,8 +205,9 @@ def claim(
             )
             .where(
                 (Job.tenant_id == tenant)
-                & Job.id.in_([job.id for job in group])
-                & reduce(operator.or_, [seen == (job.id, job.state, job.attempts) for job in group])
+                & Job.id.in_(ids)
+                & (Job.state == state)
+                & (Job.attempts == attempts)
             )
             .execute()
         )
@@ -199,12 +216,13 @@ def claim(
                 row.id
                 for row in Job.select(Job.id).where(
                     (Job.tenant_id == tenant)
-                    & Job.id.in_([job.id for job in group])
+                    & Job.id.in_(ids)
                     & (Job.locked_by == worker_id)
                     & (Job.locked_until == lease)
                 )
             }
-            claimed = [job for job in claimed if job.tenant_id != tenant or job.id in mine]
+            lost = set(ids) - mine
+            claimed = [job for job in claimed if job.id not in lost]
     for job in claimed:
         job.state, job.locked_by, job.locked_until = RUNNING, worker_id, lease
         job.attempts += 1

@@ -126,7 +126,13 @@ def insert_leads(
     """Create leads from `new_values` rows, each with its tags, its "created" history entry and
     audit event, and its duplicate-detection job: a few multi-row INSERTs per table however
     many rows (bulk imports use it directly). The plan's quota is checked and the counter moved
-    first, atomically (`reserve_leads`): `QuotaExceeded` leaves nothing written.
+    atomically (`reserve_leads`) after the rows are written, before the events: `QuotaExceeded`
+    rolls everything back, so it still leaves nothing written. Late, because on PostgreSQL that
+    UPDATE locks the tenant's counter row until the commit and every create of the tenant
+    queues on it: taken first, it was held across every insert. The inserts before it lock
+    nothing another transaction can wait on (new rows, invisible until the commit); the events
+    come after it because their write may purge (lock) the tenant's expired events, and
+    `store.limits.quotas` orders the counter before any existing row.
 
     ``detect_later=False`` enqueues no dedup jobs: the caller (a bulk import) runs
     `store.duplicates.sets.detect_created` over the new leads in this same transaction instead.
@@ -134,7 +140,6 @@ def insert_leads(
     Creation times follow the rows' order (a microsecond apart), so an import keeps its file's
     order in every list sorted by creation.
     """
-    reserve_leads(caller, len(rows))
     now = utcnow()
     created = [
         Lead(
@@ -165,6 +170,7 @@ def insert_leads(
     # Committed with the leads, so no creation escapes duplicate detection (store/duplicates/detection.py).
     if detect_later:
         duplicates.enqueue_detections(caller.tenant_id, [lead.id for lead in created])
+    reserve_leads(caller, len(rows))  # after the rows, before the events: see the docstring
     events.emit_created(created)  # the outbox: committed with the leads (store/events/emit.py)
     return created
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import peewee
 
-from store.db import is_postgres, locked
+from store.db import database, is_postgres, locked
 from store.models import LeadCount
+from store.prepared import Prepared, param
 
 
 def _row(tenant_id: str, environment: str) -> peewee.Expression:
@@ -47,13 +48,26 @@ def reserve(tenant_id: str, environment: str, adding: int, quota: int | None) ->
         return True
     if quota is not None and adding > quota:
         return False  # not even into an empty counter
+    values = {"tenant_id": tenant_id, "environment": environment, "adding": adding, "quota": quota}
+    text, params = RESERVE.sql(quota is not None, values)
+    return bool(database.execute_sql(text, params).rowcount)
+
+
+def _reserve_query(capped: bool) -> peewee.Insert:
+    # Plain parameters, not the count column's conversion (peewee would convert the markers).
+    adding = peewee.Value(param("adding"), converter=False)
     update = LeadCount.count + adding
-    query = LeadCount.insert(tenant_id=tenant_id, environment=environment, count=adding).on_conflict(
+    return LeadCount.insert(
+        tenant_id=param("tenant_id"), environment=param("environment"), count=adding
+    ).on_conflict(
         conflict_target=[LeadCount.tenant_id, LeadCount.environment],
         update={LeadCount.count: update},
-        where=None if quota is None else (update <= quota),
+        where=(update <= peewee.Value(param("quota"), converter=False)) if capped else None,
     )
-    return bool(query.as_rowcount().execute())
+
+
+# Run by every create: built once per dialect (capped or not), not per create.
+RESERVE = Prepared(_reserve_query, ("tenant_id", "environment", "adding", "quota"))
 
 
 def adjust(tenant_id: str, environment: str, delta: int) -> None:

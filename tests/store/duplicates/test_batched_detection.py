@@ -226,3 +226,31 @@ def test_a_partner_whose_own_job_is_not_kept_is_still_pointed(tenant: SeededTena
         (older.id, newer.id, ("email",)),
         (newer.id, older.id, ("email",)),
     }
+
+
+def test_a_job_that_raises_in_a_claimed_batch_reruns_it_with_savepoints(tenant: SeededTenant) -> None:
+    """`claim_and_run` runs its jobs without a savepoint each; when one raises, the batch rolls
+    back to its claim and runs again job by job in savepoints: the others are done with their
+    pairs, the one that raised has written nothing and is reported."""
+    leads_made = _create_many(tenant, 6, seed=21)
+    bad = leads_made[3]
+    [broken] = [job for job in _dedup_jobs(tenant.id) if job.payload["leadId"] == bad.id]
+    # A job without its lead id: the handler raises KeyError.
+    Job.update(payload={}).where((Job.tenant_id == tenant.id) & (Job.id == broken.id)).execute()
+    claimed, errors = batches.claim_and_run(
+        "worker-a", duplicates.KIND, duplicates.run_dedup_job, limit=10, tenant_id=tenant.id
+    )
+    assert len(claimed) == 6
+    assert list(errors) == [broken.id] and isinstance(errors[broken.id], KeyError)
+    broken_id = broken.id
+    states = {job.id: job.state for job in _dedup_jobs(tenant.id)}
+    assert states.pop(broken_id) == jobs.RUNNING  # its worker records the failure next
+    assert set(states.values()) == {jobs.DONE}
+    # The others' pairs are what the same jobs store run one by one from the same start.
+    batched = _stored(tenant.id)
+    LeadDuplicate.delete().where(LeadDuplicate.tenant_id == tenant.id).execute()
+    Lead.update(duplicate_of=None).where(Lead.tenant_id == tenant.id).execute()
+    for lead in leads_made:
+        if lead.id != bad.id:
+            duplicates.detect(tenant.id, lead.id)
+    assert _stored(tenant.id) == batched
