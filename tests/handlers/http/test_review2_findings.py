@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from store.models import Lead, LeadEvent, AuditEvent
+from store.models import Lead
 from tests.support import SeededTenant, assert_ok, lead_body
 
 NASTY = [
@@ -35,21 +35,23 @@ def _import(client: TestClient, tenant: SeededTenant, items: list[dict[str, Any]
 
 
 @pytest.mark.parametrize("value", NASTY)
-def test_review2_copy_keeps_every_text_value_exactly(client: TestClient, tenant: SeededTenant, value: str) -> None:
+def test_review2_copy_keeps_every_text_value_exactly(
+    client: TestClient, tenant: SeededTenant, value: str
+) -> None:
     """25 rows: COPY on PostgreSQL, the 1,000-row INSERT on SQLite; each value read back over
     HTTP equals the one sent, in text, JSON custom fields and tags, as a single POST stores it."""
     items = [
-        lead_body(company=value or None, customFields={"k": value, "k2": value + "\t\\"})
-        for _ in range(25)
+        lead_body(company=value or None, customFields={"k": value, "k2": value + "\t\\"}) for _ in range(25)
     ]
     data = _import(client, tenant, items)
     assert data["created"] == 25, data
-    single = assert_ok(client.post("/v1/leads", json=items[0] | {"email": "single@example.com"}, headers=tenant.headers), 201)
+    single = assert_ok(
+        client.post("/v1/leads", json=items[0] | {"email": "single@example.com"}, headers=tenant.headers), 201
+    )
     for result, item in zip(data["results"], items, strict=True):
         got = assert_ok(client.get(f"/v1/leads/{result['id']}", headers=tenant.headers))
         assert got.get("company") == item.get("company") == single.get("company")
         assert got["customFields"] == item["customFields"] == single["customFields"]
-
 
 
 def test_review2_csv_import_copies_escapes_exactly(client: TestClient, tenant: SeededTenant) -> None:
@@ -110,3 +112,48 @@ def test_review2_concurrent_requests_keep_their_own_tenant_and_request_id(tmp_pa
                 history = assert_ok(http.get(f"/v1/leads/{lead['id']}/history", headers=owners[i % 2]))
                 assert [e["requestId"] for e in history] == [f"rid-{i}"]
     assert server.errors() == ""
+
+
+def _api_router(app: Any) -> Any:
+    """The IndexedRouter behind /v1 (as tests/handlers/http/test_connexion_pinned.py finds it)."""
+    from tests.handlers.http.test_connexion_pinned import _api_router as found
+
+    return found(app)
+
+
+def test_review2_FAILS_unknown_methods_grow_the_router_index_without_bound(client: TestClient) -> None:
+    """FINDING (low, unauthenticated memory growth): `IndexedRouter._candidates` caches a list per
+    request method, any method string a client sends, forever. Under uvicorn's h11 parser (any
+    token is a method) every distinct method of up to the header-size limit stays in memory; the
+    httptools parser uses a fixed method list. Starlette's Router keeps nothing per request."""
+    router = _api_router(client.app)
+    before = len(router._index or {})
+    for i in range(300):
+        response = client.request(f"X{i:04d}" + "A" * 1000, "/v1/leads")
+        assert response.status_code == 405
+    grown = len(router._index or {}) - before
+    assert grown <= 16, f"{grown} method keys (about {grown} kB) kept by the router"
+
+
+def test_review2_FAILS_a_failed_thread_start_leaks_pool_capacity() -> None:
+    """FINDING (low, availability under resource exhaustion): `HandlerThreads.run` appends the new
+    thread to ``_threads`` before ``start()``; when ``start()`` raises (RuntimeError: can't start
+    new thread, ulimit/memory), the dead thread keeps its place, so every failure permanently
+    lowers the bound; once all places are dead, every call waits in the backlog forever (no live
+    thread drains it): the process hangs instead of recovering. anyio's limiter returns its token."""
+    import asyncio
+    import threading
+    from unittest import mock
+
+    from handlers.http.handler_threads import HandlerThreads
+
+    pool = HandlerThreads(max_threads=2)
+
+    async def scenario() -> None:
+        with mock.patch.object(threading.Thread, "start", side_effect=RuntimeError("can't start new thread")):
+            for _ in range(2):
+                with pytest.raises(RuntimeError):
+                    await pool.run(lambda: 1)
+        assert await asyncio.wait_for(pool.run(lambda: 42), timeout=5) == 42  # resources are back
+
+    asyncio.run(scenario())
