@@ -78,7 +78,15 @@ class HandlerThreads:
         if idle is not None:
             idle.put(job)
         elif thread is not None:
-            thread.start()
+            try:
+                thread.start()
+            except BaseException:
+                # No thread (ulimit, memory): give its place back, or each failure would lower
+                # the bound for good and, once every place were dead, calls would wait forever.
+                # Anything queued meanwhile is taken by the next thread that does start.
+                with self._lock:
+                    self._threads.remove(thread)
+                raise
         return await future
 
     @property

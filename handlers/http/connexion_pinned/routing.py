@@ -39,7 +39,10 @@ class IndexedRouter(Router):
                 for route in self.routes
                 if isinstance(route, Route) and (route.methods is None or method in route.methods)
             ]
-            self._index[method] = candidates
+            # Kept only for a method some route declares: a client can send any method string,
+            # and one entry per string would grow without bound.
+            if any(route.methods is not None and method in route.methods for _, route in candidates):
+                self._index[method] = candidates
         return candidates
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
