@@ -34,14 +34,30 @@ def _scrub(changes: dict[str, Any]) -> dict[str, Any]:
     return {name: [REDACTED, REDACTED] if name in SECRET_FIELDS else pair for name, pair in changes.items()}
 
 
+# Values `_json_safe` returns as they are: checked by exact type first, as most are (an import
+# writes ~25 of them per row), before the isinstance chain that the rest need.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _json_safe(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, list):
-        return [_json_safe(item) for item in value]
+        return [item if type(item) in _PLAIN else _json_safe(item) for item in value]
     if isinstance(value, dict):
         return {key: _json_safe(item) for key, item in value.items()}
     return value
+
+
+def safe_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` as the audit log stores them: secrets redacted (`_scrub`), datetimes as ISO
+    text (`_json_safe`); one pass, the same result as ``_json_safe(_scrub(changes))``."""
+    return {
+        name: [REDACTED, REDACTED] if name in SECRET_FIELDS else _json_safe(pair)
+        for name, pair in changes.items()
+    }
 
 
 def record(
@@ -87,7 +103,7 @@ def _row(
         "request_id": caller.request_id,
         "ip": caller.ip,
         "user_agent": (caller.user_agent or "")[:512] or None,
-        "changes": _json_safe(_scrub(changes or {})),
+        "changes": safe_changes(changes or {}),
         "occurred_at": now,
     }
 
