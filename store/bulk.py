@@ -188,10 +188,17 @@ def _copy(
     `_copy_text` does not know."""
     lines = []
     for row in rows:
-        cells = [
-            _copy_text(value if type(value := row[name]) in same else convert(value))
+        values = [
+            value if type(value := row[name]) in same else convert(value)
             for name, convert, same in converters
         ]
+        # A row whose text values hold nothing COPY escapes (most rows) takes them as they are:
+        # one check of them all, not `_copy_text` per value (1.3 million calls per 20k leads).
+        texts = "".join([value for value in values if type(value) is str])
+        if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
+            cells = [_copy_text(value) for value in values]
+        else:
+            cells = [value if type(value) is str else _copy_text(value) for value in values]
         if None in cells:
             return False
         lines.append("\t".join(cells))  # type: ignore[arg-type]
