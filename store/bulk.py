@@ -198,7 +198,10 @@ def _copy(
         if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
             cells = [_copy_text(value) for value in values]
         else:
-            cells = [value if type(value) is str else _copy_text(value) for value in values]
+            cells = [
+                value if type(value) is str else "\\N" if value is None else _copy_text(value)
+                for value in values
+            ]
         if None in cells:
             return False
         lines.append("\t".join(cells))  # type: ignore[arg-type]
