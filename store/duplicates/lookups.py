@@ -1,6 +1,7 @@
-"""The IN-list reads of set-based duplicate detection (`store.duplicates.matching`) and of an
-import batch's email lookup (`store.duplicates.policy.oldest_by_email`), built by peewee once
-per shape (`store.prepared`) instead of per chunk.
+"""The IN-list statements of set-based duplicate detection (`store.duplicates.matching`'s
+reads, `store.duplicates.sets`' pointers and re-read) and of an import batch's email lookup
+(`store.duplicates.policy.oldest_by_email`), built by peewee once per shape (`store.prepared`)
+instead of per chunk.
 
 Peewee compiled each of these statements value by value (a ``Value`` node and a converter call
 per element of a 500-value IN list): ~12 % of an import's CPU in bench/, more than the
@@ -80,6 +81,20 @@ def same_email_query(tenant_id: Any, environment: Any, keys: Sequence[Any]) -> p
     )
 
 
+def reread_query(tenant_id: Any, ids: Sequence[Any]) -> peewee.ModelSelect[Lead]:
+    """The tenant's leads ``ids``, whole (as committed so far in the caller's transaction)."""
+    return Lead.select().where((Lead.tenant_id == tenant_id) & Lead.id.in_(list(ids)))
+
+
+def point_query(tenant_id: Any, ids: Sequence[Any], targets: Sequence[Any]) -> peewee.ModelUpdate:
+    """Point each of ``ids`` at its ``targets`` entry (``duplicate_of``, a CASE on the id) and
+    bump its version."""
+    target = peewee.Case(Lead.id, list(zip(ids, targets, strict=True)))
+    return Lead.update(duplicate_of=target, version=Lead.version + 1).where(
+        (Lead.tenant_id == tenant_id) & Lead.id.in_(list(ids))
+    )
+
+
 def bucket(n: int) -> int:
     """The padded length of an n-value list (1 <= n <= `MAX_VALUES`): the next power of two."""
     if not 1 <= n <= MAX_VALUES:
@@ -105,6 +120,8 @@ CANDIDATES = Prepared(
 )
 STORED = Prepared(lambda n: stored_query(_TENANT, _ENV, _markers("v", n)), _NAMES)
 SAME_EMAIL = Prepared(lambda n: same_email_query(_TENANT, _ENV, _markers("v", n)), _NAMES)
+REREAD = Prepared(lambda n: reread_query(_TENANT, _markers("v", n)), _NAMES)
+POINT = Prepared(lambda n: point_query(_TENANT, _markers("v", n), _markers("w", n)), _NAMES)
 
 
 def _values(tenant_id: str, environment: str | None, *lists: list[Any]) -> dict[str, Any]:
@@ -144,3 +161,16 @@ def same_email(tenant_id: str, environment: str, keys: Sequence[str]) -> list[tu
     """`same_email_query` rows: (id, email key), oldest first."""
     keys = padded(keys)
     return _rows(SAME_EMAIL, len(keys), _values(tenant_id, environment, keys))
+
+
+def reread(tenant_id: str, ids: Sequence[str]) -> list[Lead]:
+    """`reread_query` rows as ``Lead`` instances."""
+    ids = padded(ids)
+    return REREAD.rows(Lead, len(ids), _values(tenant_id, None, ids))
+
+
+def point(tenant_id: str, ids: Sequence[str], targets: Sequence[str]) -> None:
+    """`point_query`: a repeated last pair (the padding) sets the same pointer again."""
+    ids, targets = padded(ids), padded(targets)
+    text, params = POINT.sql(len(ids), _values(tenant_id, None, ids, targets))
+    database.execute_sql(text, params)

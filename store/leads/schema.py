@@ -74,6 +74,7 @@ def required() -> tuple[str, ...]:
     return tuple(_lead_create().get("required", ()))
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of field names, converted for every imported row
 def snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
