@@ -143,14 +143,15 @@ def emit_many(event_type: str, items: Sequence[tuple[Lead, dict[str, Any]]]) -> 
         return
     if event_type == LEAD_DELETED:
         raise ValueError("lead.deleted erases earlier events: emit it one lead at a time")
-    now = utcnow()
+    now, ids = utcnow(), new_ids(len(items))
     rows = [
         _row(
             event_type,
             lead,
             {"object": objects.lead(lead), "previous": None, **extra},
             now + dt.timedelta(microseconds=n),
+            event_id,
         )
-        for n, (lead, extra) in enumerate(items)
+        for n, ((lead, extra), event_id) in enumerate(zip(items, ids, strict=True))
     ]
     _write(items[0][0].tenant_id, items[0][0].environment, rows)
