@@ -92,17 +92,38 @@ def _cached_template(
     return template
 
 
-# (model, database) -> each field's name and value conversion: built once, not per insert.
-_CONVERTERS: dict[tuple[Any, ...], list[tuple[str, Callable[[Any], Any]]]] = {}
+# Value types that a field's ``db_value`` hands back unchanged, by the field's ``adapt``
+# (peewee's ``Field.db_value`` is ``None`` as is, else ``adapt(value)``): such values skip the
+# two calls (~1.1 million of them per 20,000 imported rows, ~7 % of the import's CPU).
+_UNCHANGED_BY_ADAPT: dict[Any, frozenset[type]] = {
+    peewee.CharField.adapt: frozenset({str}),  # _StringField's, TextField's too
+    peewee.IntegerField.adapt: frozenset({int}),  # int(value)
+    peewee.DateTimeField.adapt: frozenset({dt.datetime}),  # parses strings only
+    peewee.BooleanField.adapt: frozenset({bool}),  # bool(value)
+}
+_NONE = type(None)
 
 
-def _converters(
-    model: type[peewee.Model], fields: list[peewee.Field]
-) -> list[tuple[str, Callable[[Any], Any]]]:
+def _unchanged(field: peewee.Field) -> frozenset[type]:
+    """The exact types whose values ``field.db_value`` returns as they are (none if unsure)."""
+    kind = type(field)
+    if isinstance(field, peewee.JSONField) or kind.db_value is not peewee.Field.db_value:
+        return frozenset()
+    types = _UNCHANGED_BY_ADAPT.get(kind.adapt)
+    return frozenset() if types is None else types | {_NONE}
+
+
+Converter = tuple[str, Callable[[Any], Any], frozenset[type]]
+# (model, database) -> each field's name, value conversion and the types it leaves unchanged:
+# built once, not per insert.
+_CONVERTERS: dict[tuple[Any, ...], list[Converter]] = {}
+
+
+def _converters(model: type[peewee.Model], fields: list[peewee.Field]) -> list[Converter]:
     key = (model, database.obj)
     converters = _CONVERTERS.get(key)
     if converters is None:
-        converters = _CONVERTERS[key] = [(field.name, _converter(field)) for field in fields]
+        converters = _CONVERTERS[key] = [(f.name, _converter(f), _unchanged(f)) for f in fields]
     return converters
 
 
@@ -124,7 +145,11 @@ def insert_rows(model: type[peewee.Model], rows: Sequence[Mapping[str, Any]]) ->
     step = max(1, min(PG_MAX_ROWS if postgres else MAX_ROWS, MAX_PARAMS // len(fields)))
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
-        params = [convert(row[name]) for row in chunk for name, convert in converters]
+        params = [
+            value if type(value := row[name]) in same else convert(value)
+            for row in chunk
+            for name, convert, same in converters
+        ]
         database.execute_sql(head + VALUES + ", ".join([one_row] * len(chunk)), params)
 
 
@@ -156,14 +181,27 @@ def _copy_text(value: Any) -> str | None:
 def _copy(
     model: type[peewee.Model],
     fields: list[peewee.Field],
-    converters: list[tuple[str, Callable[[Any], Any]]],
+    converters: list[Converter],
     rows: Sequence[Mapping[str, Any]],
 ) -> bool:
     """``COPY`` the rows in (PostgreSQL), or False (nothing sent) if a value is of a type
     `_copy_text` does not know."""
     lines = []
     for row in rows:
-        cells = [_copy_text(convert(row[name])) for name, convert in converters]
+        values = [
+            value if type(value := row[name]) in same else convert(value)
+            for name, convert, same in converters
+        ]
+        # A row whose text values hold nothing COPY escapes (most rows) takes them as they are:
+        # one check of them all, not `_copy_text` per value (1.3 million calls per 20k leads).
+        texts = "".join([value for value in values if type(value) is str])
+        if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
+            cells = [_copy_text(value) for value in values]
+        else:
+            cells = [
+                value if type(value) is str else "\\N" if value is None else _copy_text(value)
+                for value in values
+            ]
         if None in cells:
             return False
         lines.append("\t".join(cells))  # type: ignore[arg-type]

@@ -57,8 +57,10 @@ class _Slot:
         return self.pattern.replace(_escape_like(param(self.name)), _escape_like(str(values[self.name])))
 
 
-def _slot(value: Any, names: Sequence[str]) -> _Slot:
+def _slot(value: Any, names: Sequence[str], exact: dict[str, str]) -> _Slot:
     if isinstance(value, str):
+        if value in exact:  # the common case, without a scan of every name (IN lists have hundreds)
+            return _Slot(name=exact[value])
         for name in names:
             if value == param(name):
                 return _Slot(name=name)
@@ -77,6 +79,7 @@ class Prepared:
     def __init__(self, build: Callable[[Any], peewee.Query], names: Sequence[str]) -> None:
         self._build = build
         self._names = tuple(names)
+        self._exact = {param(name): name for name in self._names}
         self._built: dict[tuple[type, Hashable], tuple[str, tuple[_Slot, ...]]] = {}
         self._lock = threading.Lock()
 
@@ -86,7 +89,7 @@ class Prepared:
         built = self._built.get(key)
         if built is None:
             text, params = self._build(shape).sql()
-            built = (text, tuple(_slot(value, self._names) for value in params))
+            built = (text, tuple(_slot(value, self._names, self._exact) for value in params))
             with self._lock:
                 if len(self._built) >= MAX_SHAPES:
                     self._built.clear()

@@ -22,20 +22,21 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import peewee
 
+from store.duplicates import lookups
+from store.duplicates.lookups import EMAIL, NAME_COMPANY, PHONE
 from store.models import Lead
 
-EMAIL, PHONE, NAME_COMPANY = "email", "phone", "name_company"
 REASONS = (EMAIL, PHONE, NAME_COMPANY)
 _LEGAL_EN = ("inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc", "pty")
 _LEGAL_EU = ("gmbh", "ag", "kg", "sa", "sas", "sarl", "bv", "nv", "srl", "spa", "oy", "ab", "as")
 LEGAL_FORMS = frozenset(_LEGAL_EN + _LEGAL_EU)
 _NON_WORD = re.compile(r"[^\w]+")
 # Lead ids per query: well under SQLite's (and PostgreSQL's) bound-parameter limits.
-IDS_PER_QUERY = 500
+IDS_PER_QUERY = lookups.MAX_VALUES
 
 
 def normalize_company(company: str | None) -> str | None:
@@ -101,49 +102,21 @@ def find_matches(lead: Lead, created: dict[str, Any] | None = None) -> dict[str,
 # -- many leads at once ------------------------------------------------------------------------
 
 
-# The stored values the rules compare, of the checked leads: ``LOWER`` is the database's own
-# (SQLite folds ASCII only), exactly as `match_queries` compares names.
-_LAST, _FIRST = peewee.fn.LOWER(Lead.last_name), peewee.fn.LOWER(Lead.first_name)
-
-
-def _tuples(query: peewee.ModelSelect[Lead]) -> Iterator[tuple[Any, ...]]:
-    """The rows as tuples, values converted by their fields (no model objects built)."""
-    rows: Iterator[tuple[Any, ...]] = iter(cast(Any, query.tuples()))
-    return rows
-
-
 def _keys(tenant_id: str, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
     """Checked lead id -> (email key, E.164 phone, lower last name, lower first name, company)."""
-    query = Lead.select(Lead.id, Lead.email_normalized, Lead.phone_e164, _LAST, _FIRST, Lead.company).where(
-        (Lead.tenant_id == tenant_id) & Lead.id.in_(list(ids))
-    )
-    return {row[0]: row[1:] for row in _tuples(query)}
+    return {row[0]: row[1:] for row in lookups.keys(tenant_id, ids)}
 
 
 def _candidates(
     tenant_id: str, environment: str, reason: str, values: list[Any]
 ) -> Iterator[tuple[Any, ...]]:
-    """The tenant's leads in ``environment`` holding one of ``values`` for the rule: (key, id,
-    company, created_at). Looked up by value, an IN list on the rule's index (no self-join):
-    the planner can only read it as index lookups, with or without statistics (a self-join
-    planned on none, or on ANALYZE figures of a table that has since grown, became a nested
-    loop over every lead of the tenant per checked lead on PostgreSQL)."""
-    scope = (Lead.tenant_id == tenant_id) & (Lead.environment == environment)
-    if reason == EMAIL:
-        query = Lead.select(Lead.email_normalized, Lead.id, Lead.company, Lead.created_at).where(
-            scope & Lead.email_normalized.in_(values)
-        )
-    elif reason == PHONE:
-        query = Lead.select(Lead.phone_e164, Lead.id, Lead.company, Lead.created_at).where(
-            scope & Lead.phone_e164.in_(values)
-        )
-    else:  # both names in the index; which last goes with which first is checked by the caller
-        lasts, firsts = sorted({last for last, _ in values}), sorted({first for _, first in values})
-        query = Lead.select(_LAST, _FIRST, Lead.id, Lead.company, Lead.created_at).where(
-            scope & _LAST.in_(lasts) & _FIRST.in_(firsts)
-        )
-        return ((row[:2], *row[2:]) for row in _tuples(query))
-    return _tuples(query)
+    """`candidates_query` for ``values`` (for `NAME_COMPANY`: (last, first) pairs): (key, id,
+    company, created_at), the key a pair of names for `NAME_COMPANY`."""
+    if reason != NAME_COMPANY:
+        return iter(lookups.candidates(tenant_id, environment, reason, values))
+    lasts, firsts = sorted({last for last, _ in values}), sorted({first for _, first in values})
+    rows = lookups.candidates(tenant_id, environment, reason, lasts, firsts)
+    return ((row[:2], *row[2:]) for row in rows)
 
 
 def _chunk_matches(tenant_id: str, environment: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -180,12 +153,9 @@ def _chunk_matches(tenant_id: str, environment: str, ids: Sequence[str]) -> dict
 def _stored(tenant_id: str, environment: str, ids: list[str]) -> list[str]:
     present: list[str] = []
     for start in range(0, len(ids), IDS_PER_QUERY):
-        query = Lead.select(Lead.id).where(
-            (Lead.tenant_id == tenant_id)
-            & (Lead.environment == environment)
-            & Lead.id.in_(ids[start : start + IDS_PER_QUERY])
-        )
-        present += [row[0] for row in _tuples(query)]
+        present += [
+            row[0] for row in lookups.stored(tenant_id, environment, ids[start : start + IDS_PER_QUERY])
+        ]
     return present
 
 

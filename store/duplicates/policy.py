@@ -13,6 +13,7 @@ from typing import Any
 
 from store.access.principals import Principal
 from store.db import transaction
+from store.duplicates import lookups
 from store.errors import Conflict, FieldError
 from store.leads import lifecycle
 from store.leads.rules import normalize_email
@@ -47,8 +48,11 @@ def oldest_by_email(caller: Principal, keys: set[str]) -> dict[str, str]:
     if not keys:
         return {}
     found: dict[str, str] = {}
-    for lead in _same_email(caller, sorted(keys)).select(Lead.id, Lead.email_normalized):
-        found.setdefault(lead.email_normalized, lead.id)  # oldest first: the first one wins
+    ordered = sorted(keys)  # in slices by email: every lead of one email is in one slice
+    for start in range(0, len(ordered), lookups.MAX_VALUES):
+        part = ordered[start : start + lookups.MAX_VALUES]
+        for lead_id, key in lookups.same_email(caller.tenant_id, caller.environment, part):
+            found.setdefault(key, lead_id)  # oldest first: the first one wins
     return found
 
 

@@ -30,10 +30,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
-import peewee
-
 from store import bulk
-from store.duplicates import detection, matching
+from store.duplicates import detection, lookups, matching
 from store.events import emit as events
 from store.jobs import batches
 from store.models import Lead, LeadDuplicate, utcnow
@@ -81,19 +79,15 @@ def _point(tenant_id: str, pointers: dict[str, str]) -> None:
     ids = sorted(pointers)  # id order, the order merges lock leads in
     for start in range(0, len(ids), IDS_PER_STATEMENT):
         part = ids[start : start + IDS_PER_STATEMENT]
-        target = peewee.Case(Lead.id, [(lead_id, pointers[lead_id]) for lead_id in part])
-        Lead.update(duplicate_of=target, version=Lead.version + 1).where(
-            (Lead.tenant_id == tenant_id) & Lead.id.in_(part)
-        ).execute()
+        lookups.point(tenant_id, part, [pointers[lead_id] for lead_id in part])
 
 
 def _reread(tenant_id: str, ids: list[str]) -> dict[str, Lead]:
     found: dict[str, Lead] = {}
     for start in range(0, len(ids), IDS_PER_STATEMENT):
-        query = Lead.select().where(
-            (Lead.tenant_id == tenant_id) & Lead.id.in_(ids[start : start + IDS_PER_STATEMENT])
+        found.update(
+            {lead.id: lead for lead in lookups.reread(tenant_id, ids[start : start + IDS_PER_STATEMENT])}
         )
-        found.update({lead.id: lead for lead in query})
     return found
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from store import bulk
 from store.events import objects, retention
 from store.events.models import Event
-from store.ids import new_id
+from store.ids import new_id, new_ids
 from store.models import Lead, LeadImport, utcnow
 from store.webhooks import fanout
 
@@ -50,11 +50,15 @@ def _object(resource: Lead | LeadImport) -> dict[str, Any]:
 
 
 def _row(
-    event_type: str, resource: Lead | LeadImport, data: dict[str, Any], created_at: dt.datetime
+    event_type: str,
+    resource: Lead | LeadImport,
+    data: dict[str, Any],
+    created_at: dt.datetime,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
     return {
         "tenant_id": resource.tenant_id,
-        "id": new_id(),
+        "id": event_id or new_id(),
         "environment": resource.environment,
         "type": event_type,
         "resource_id": resource.id,
@@ -95,8 +99,11 @@ def emit_created(leads: Sequence[Lead]) -> None:
     one multi-row INSERT); each event takes its lead's creation time, so the feed keeps their order."""
     if not leads:
         return
-    data = [{"object": objects.lead(lead), "previous": None} for lead in leads]
-    rows = [_row(LEAD_CREATED, lead, d, lead.created_at) for lead, d in zip(leads, data, strict=True)]
+    ids = new_ids(len(leads))  # one CSPRNG draw, not one per event
+    rows = [
+        _row(LEAD_CREATED, lead, {"object": objects.lead(lead), "previous": None}, lead.created_at, event_id)
+        for lead, event_id in zip(leads, ids, strict=True)
+    ]
     _write(leads[0].tenant_id, leads[0].environment, rows)
 
 
@@ -136,14 +143,15 @@ def emit_many(event_type: str, items: Sequence[tuple[Lead, dict[str, Any]]]) -> 
         return
     if event_type == LEAD_DELETED:
         raise ValueError("lead.deleted erases earlier events: emit it one lead at a time")
-    now = utcnow()
+    now, ids = utcnow(), new_ids(len(items))
     rows = [
         _row(
             event_type,
             lead,
             {"object": objects.lead(lead), "previous": None, **extra},
             now + dt.timedelta(microseconds=n),
+            event_id,
         )
-        for n, (lead, extra) in enumerate(items)
+        for n, ((lead, extra), event_id) in enumerate(zip(items, ids, strict=True))
     ]
     _write(items[0][0].tenant_id, items[0][0].environment, rows)

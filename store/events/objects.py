@@ -14,6 +14,10 @@ _CAMEL = re.compile(r"_([a-z])")
 
 def timestamp(moment: dt.datetime) -> str:
     """ISO 8601 UTC with milliseconds and a ``Z`` (naive values are UTC, the store's rule)."""
+    if moment.tzinfo is None and moment.year >= 1000 and type(moment) is dt.datetime:
+        # The common case, by ``isoformat`` (C, ~4x faster than strftime); years below 1000 are
+        # left to strftime, whose ``%Y`` does not pad them to four digits as isoformat does.
+        return moment.isoformat(timespec="milliseconds") + "Z"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -39,10 +39,15 @@ def _inline(node: Any, schemas: dict[str, Any]) -> Any:
     return result
 
 
+# libyaml's loader when PyYAML was built with it: the pure-Python one took 0.3-0.5 s of the first
+# import (the whole spec is parsed for one schema). Both are safe loaders of the same documents.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def _lead_create() -> dict[str, Any]:
     text = (resources.files("openapi") / SPEC_FILE).read_text(encoding="utf-8")
-    schemas = yaml.safe_load(text)["components"]["schemas"]
+    schemas = yaml.load(text, Loader=_LOADER)["components"]["schemas"]
     schema: dict[str, Any] = _inline(schemas["LeadCreate"], schemas)
     return schema
 
@@ -69,6 +74,7 @@ def required() -> tuple[str, ...]:
     return tuple(_lead_create().get("required", ()))
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of field names, converted for every imported row
 def snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 

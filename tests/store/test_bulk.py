@@ -124,3 +124,27 @@ def test_many_rows_of_any_text_read_back_like_peewee_rows(app: Any, values: list
 
     assert len(stored(fast)) == len(values)
     assert stored(fast) == stored(slow)
+
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.text(max_size=5),
+    st.integers(-(2**40), 2**40),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.binary(max_size=4),
+    st.datetimes(),
+    st.dates(),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=ANY_VALUE)
+def test_values_left_unconverted_are_what_db_value_gives(app: Any, value: Any) -> None:
+    """A value skips ``db_value`` only where ``db_value`` would hand back that very value."""
+    for model in (Lead, Job):
+        for name, _convert, same in bulk._converters(model, list(model._meta.sorted_fields)):
+            if type(value) in same:
+                converted = model._meta.fields[name].db_value(value)
+                assert converted is value or (type(converted) is type(value) and converted == value)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from store.audit import log as audit
 from store.db import transaction
@@ -57,3 +61,35 @@ def test_erase_values_keeps_the_trail(tenant: SeededTenant) -> None:
         row.resource_id: row.changes for row in AuditEvent.select().where(AuditEvent.tenant_id == tenant.id)
     }
     assert rows == {"l1": {"email": ["[erased]", "[erased]"]}, "l2": {"email": [None, "c@d.co"]}}
+
+
+def _reference_json_safe(value: Any) -> Any:
+    """`audit._json_safe` as it was before its exact-type fast path."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_reference_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _reference_json_safe(item) for key, item in value.items()}
+    return value
+
+
+_LEAF = st.one_of(
+    st.none(), st.text(max_size=4), st.integers(), st.booleans(), st.floats(allow_nan=False), st.datetimes()
+)
+_VALUE = st.recursive(
+    _LEAF, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+)
+
+
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(["email", "password", "token", "tags", "custom_fields", "score", "key"]),
+        st.lists(_VALUE, min_size=2, max_size=2),
+        max_size=5,
+    )
+)
+def test_safe_changes_is_scrub_then_json_safe(changes: dict[str, Any]) -> None:
+    ours = audit.safe_changes(changes)
+    assert ours == _reference_json_safe(audit._scrub(changes))
+    assert json.dumps(ours) == json.dumps(_reference_json_safe(audit._scrub(changes)))
