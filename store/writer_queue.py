@@ -43,7 +43,15 @@ class WriterQueue:
                 self._waiters.appendleft((me, gate))
             else:
                 self._waiters.append((me, gate))
-        gate.acquire()  # opened by `release`, which made this thread the owner first
+        try:
+            gate.acquire()  # opened by `release`, which made this thread the owner first
+        except BaseException:  # interrupted (a signal in the main thread): leave the queue
+            with self._mutex:
+                if (me, gate) in self._waiters:
+                    self._waiters.remove((me, gate))
+                    raise
+            self.release()  # the turn was handed over meanwhile: pass it on, never keep it
+            raise
 
     def release(self) -> None:
         with self._mutex:
