@@ -18,6 +18,7 @@ import time
 import uuid
 
 from handlers.http.metrics import job_timer, metrics
+from store.db import writes_first
 from store.errors import StoreError
 from store.events import retention
 from store.jobs import batches, registry, upkeep
@@ -218,6 +219,7 @@ class Worker:
         """Run until ``stop`` is set; with ``tenant_id``, only that tenant's jobs (a worker pool
         dedicated to one big tenant, or a test that must not touch other tests' jobs)."""
         log.info("worker %s started", self.worker_id)
+        writes_first()  # its batches go ahead of queued requests (store.writer_queue)
         next_purge = time.monotonic()
         retry = 0  # > 0: woken by an enqueue, and the claims since found nothing (yet)
         while not stop.is_set():

@@ -24,6 +24,7 @@ from playhouse.db_url import parse as parse_url
 from playhouse.migrations import Runner
 
 from store.errors import Unavailable
+from store.writer_queue import WriterQueue
 
 database = peewee.DatabaseProxy()
 
@@ -117,18 +118,29 @@ def is_postgres() -> bool:
     return isinstance(database.obj, peewee.PostgresqlDatabase)
 
 
-# SQLite has one writer at a time. Writers of this process queue on this lock, which wakes the
-# next one the moment the last commits, instead of in SQLite's busy handler, which sleeps up to
-# 100 ms between retries (p99 of concurrent creates: seconds, in bench/). Re-entrant, so nested
-# transactions join. Other processes still meet SQLite's own lock and busy_timeout.
-_sqlite_writer = threading.RLock()
+# SQLite has one writer at a time. Writers of this process queue on this lock, which hands the
+# turn to the next one the moment the last commits, instead of in SQLite's busy handler, which
+# sleeps up to 100 ms between retries (p99 of concurrent creates: seconds, in bench/), and in
+# arrival order (`store.writer_queue`). Re-entrant, so nested transactions join. Other
+# processes still meet SQLite's own lock and busy_timeout.
+sqlite_writers = WriterQueue()
+_this_thread = threading.local()
+
+
+def writes_first() -> None:
+    """Queue this thread's SQLite transactions at the head of the writer queue: for the job
+    worker's thread, whose batches the jobs of many creates wait for (`store.writer_queue`)."""
+    _this_thread.first = True
 
 
 @contextlib.contextmanager
 def _writer_turn() -> Iterator[None]:
     if isinstance(database.obj, peewee.SqliteDatabase):
-        with _sqlite_writer:
+        sqlite_writers.acquire(first=getattr(_this_thread, "first", False))
+        try:
             yield
+        finally:
+            sqlite_writers.release()
     else:
         yield
 

@@ -12,7 +12,7 @@ API (for other modules; see ``handlers/worker.py`` for the loop that runs jobs):
   fail the attempt: it is retried with exponential backoff until ``max_attempts``, then left in
   state ``failed`` with ``last_error``. Delivery is at-least-once (a worker killed mid-job
   leaves a lease that expires and the job runs again), so handlers must be idempotent.
-- ``claim(worker_id, *, limit=1, lease_seconds=300, tenant_id=None) -> list[Job]``
+- ``claim(worker_id, *, limit=1, lease_seconds=300, tenant_id=None) -> list[Job]`` (`store.jobs.claims`)
   Hands each job to exactly one worker: ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
   a conditional ``UPDATE ... WHERE state = <seen>`` checked by row count on SQLite (whose
   IMMEDIATE transactions serialize writers anyway).
@@ -41,15 +41,21 @@ from typing import Any
 import peewee
 
 from store import bulk
-from store.db import is_postgres, reading, transaction
+from store.db import reading, transaction
 from store.errors import NotFound
 from store.ids import new_id
+from store.jobs.claims import CLAIMABLE as CLAIMABLE
+from store.jobs.claims import claim as claim
+from store.jobs.states import DONE as DONE
+from store.jobs.states import FAILED as FAILED
+from store.jobs.states import QUEUED as QUEUED
+from store.jobs.states import RUNNING as RUNNING
 from store.models import Job, utcnow
-from store.prepared import Prepared, param
+
+# `CLAIMABLE`, `claim` and the states are imported for callers: the queue's API (see above).
 
 log = logging.getLogger("leadpipe.jobs")
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 MAX_BACKOFF_SECONDS = 600
 
 # Set by every enqueue of this process (before its commit: the waiter re-polls shortly after,
@@ -127,116 +133,6 @@ def _row(
         "result": None,
         "finished_at": None,
     }
-
-
-# Implied by the conditions of `_claimable`, but written as the partial index ``jobs_due``
-# (migration 0004) writes its WHERE, with literal values: SQLite uses a partial index only when
-# the query's WHERE contains its condition, and a bound parameter never counts as one, so the
-# claim scanned every job ever run (all the done ones too), twice per worker round.
-_IN_DUE_INDEX = Job.state.in_([peewee.SQL(f"'{QUEUED}'"), peewee.SQL(f"'{RUNNING}'")])
-
-# (tenant given, kinds, skip_kinds, lock): what changes the claim's SQL text.
-Shape = tuple[bool, tuple[str, ...] | None, tuple[str, ...], bool]
-
-
-def _claimable(shape: Shape) -> peewee.ModelSelect[Job]:
-    by_tenant, kinds, skip_kinds, lock = shape
-    now = param("now")
-    due = (Job.state == QUEUED) & (Job.run_at <= now)
-    # A running job whose lease ran out belongs to a worker that died: run it again.
-    abandoned = (Job.state == RUNNING) & (Job.locked_until < now)
-    query = Job.select().where(_IN_DUE_INDEX & (due | abandoned))
-    if by_tenant:
-        query = query.where(Job.tenant_id == param("tenant_id"))
-    if kinds is not None:
-        query = query.where(Job.kind.in_(list(kinds)))
-    if skip_kinds:
-        query = query.where(Job.kind.not_in(list(skip_kinds)))
-    query = query.order_by(Job.run_at, Job.id).limit(param("limit"))
-    return query.for_update(skip_locked=True) if lock else query
-
-
-# Every worker round runs it (twice: the batched kinds, then the others): built once per shape.
-CLAIMABLE = Prepared(_claimable, ("now", "tenant_id", "limit"))
-
-
-@transaction
-def claim(
-    worker_id: str,
-    *,
-    limit: int = 1,
-    lease_seconds: int = 300,
-    tenant_id: str | None = None,
-    kinds: Sequence[str] | None = None,
-    skip_kinds: Sequence[str] = (),
-) -> list[Job]:
-    """Due jobs (of ``kinds`` if given, none of ``skip_kinds``), each handed to this worker only.
-
-    The candidates are read and taken in this one write transaction, where nobody else can take
-    them meanwhile: PostgreSQL's ``FOR UPDATE SKIP LOCKED`` locks them for us (skipping those
-    another worker holds), SQLite's IMMEDIATE transaction holds the only writer. So one UPDATE
-    per tenant and state seen takes them all, still guarded by the state and attempt count read;
-    should it ever take fewer (it cannot, by the above), the rows it did take are read back.
-    """
-    now = utcnow()
-    shape = (tenant_id is not None, None if kinds is None else tuple(kinds), tuple(skip_kinds), is_postgres())
-    candidates: list[Job] = CLAIMABLE.rows(Job, shape, {"now": now, "tenant_id": tenant_id, "limit": limit})
-    lease = now + dt.timedelta(seconds=lease_seconds)
-    claimed: list[Job] = []
-    for job in candidates:
-        if job.state == RUNNING and job.attempts >= job.max_attempts:
-            _give_up(job, now)  # its last attempt died with its worker: do not run it again
-        else:
-            claimed.append(job)
-    # Jobs grouped by what the guard checks: each UPDATE takes a group's rows only if they are
-    # still in the state, with the attempt count, that was read (nearly always one group).
-    groups: dict[tuple[str, str, int], list[Job]] = {}
-    for job in claimed:
-        groups.setdefault((job.tenant_id, job.state, job.attempts), []).append(job)
-    for (tenant, state, attempts), group in groups.items():
-        ids = [job.id for job in group]
-        taken = (
-            Job.update(
-                state=RUNNING,
-                locked_by=worker_id,
-                locked_until=lease,
-                attempts=Job.attempts + 1,
-                updated_at=now,
-            )
-            .where(
-                (Job.tenant_id == tenant)
-                & Job.id.in_(ids)
-                & (Job.state == state)
-                & (Job.attempts == attempts)
-            )
-            .execute()
-        )
-        if taken != len(group):  # pragma: no cover - see the docstring
-            mine = {
-                row.id
-                for row in Job.select(Job.id).where(
-                    (Job.tenant_id == tenant)
-                    & Job.id.in_(ids)
-                    & (Job.locked_by == worker_id)
-                    & (Job.locked_until == lease)
-                )
-            }
-            lost = set(ids) - mine
-            claimed = [job for job in claimed if job.id not in lost]
-    for job in claimed:
-        job.state, job.locked_by, job.locked_until = RUNNING, worker_id, lease
-        job.attempts += 1
-    return claimed
-
-
-def _give_up(job: Job, now: dt.datetime) -> None:
-    Job.update(
-        state=FAILED,
-        locked_until=None,
-        finished_at=now,
-        updated_at=now,
-        last_error="worker lost on the last attempt",
-    ).where((Job.tenant_id == job.tenant_id) & (Job.id == job.id) & (Job.state == RUNNING)).execute()
 
 
 def _held(job: Job) -> peewee.Expression:

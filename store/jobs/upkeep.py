@@ -11,7 +11,7 @@ from collections.abc import Callable
 import peewee
 
 from store.db import reading, transaction
-from store.jobs.queue import DONE, QUEUED, RUNNING
+from store.jobs.states import DONE, IN_DUE_INDEX, RUNNING
 from store.models import Job, utcnow
 
 log = logging.getLogger("leadpipe.jobs")
@@ -43,13 +43,19 @@ def release_dead_leases(host: str, is_dead: Callable[[str], bool]) -> int:
     return released
 
 
-@reading
-def pending_count(tenant_id: str | None = None) -> int:
-    """Jobs not yet finished (queued or running): for health checks and tests."""
-    query = Job.select().where(Job.state.in_((QUEUED, RUNNING)))
+def pending(tenant_id: str | None = None) -> peewee.ModelSelect[Job]:
+    """Jobs not yet finished (queued or running), read from the partial index ``jobs_due``
+    (`IN_DUE_INDEX`): the queue's few pending rows, not every job kept for the week."""
+    query = Job.select(Job.id).where(IN_DUE_INDEX)
     if tenant_id is not None:
         query = query.where(Job.tenant_id == tenant_id)
-    return query.count()
+    return query
+
+
+@reading
+def pending_count(tenant_id: str | None = None) -> int:
+    """How many jobs are not yet finished: for health checks and tests."""
+    return pending(tenant_id).count()
 
 
 @transaction
