@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import peewee
+from playhouse.migrations import Runner
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from handlers.worker import Worker
+from store import db
 from store.access.principals import Principal
 from store.keys import api_keys
 from store.models import ApiKey, Lead, LeadEvent, LeadTag, User
@@ -207,3 +211,33 @@ def import_status(client: TestClient, tenant: SeededTenant, import_id: str) -> d
 
 def run_jobs(tenant: SeededTenant) -> int:
     return Worker().run_until_idle(tenant_id=tenant.id)
+
+
+def query_plan(
+    database: peewee.Database, query: peewee.Query, values: Mapping[str, Any] | None = None
+) -> str:
+    """The database's plan for ``query`` as one line (SQLite's ``EXPLAIN QUERY PLAN``, else
+    ``EXPLAIN``); ``values`` replaces string parameters (e.g. `store.prepared.param` markers)."""
+    sql, params = query.sql()
+    if values:
+        params = [values.get(value, value) if isinstance(value, str) else value for value in params]
+    prefix = "EXPLAIN QUERY PLAN " if isinstance(database, peewee.SqliteDatabase) else "EXPLAIN "
+    return " | ".join(str(row) for row in database.execute_sql(prefix + sql, params).fetchall())
+
+
+@contextlib.contextmanager
+def analyzed_sqlite(
+    path: Path, insert_sql: str, rows: Sequence[tuple[Any, ...]]
+) -> Iterator[peewee.Database]:
+    """A migrated SQLite database at ``path`` holding ``rows`` (``insert_sql``), after ``ANALYZE``:
+    what SQLite's planner decides once it has seen the data, which an empty test table hides."""
+    fresh = db.open_database(f"sqlite:///{path}")
+    try:
+        with fresh.connection_context():
+            Runner(fresh, str(db.MIGRATIONS_DIR)).up()
+            with fresh.atomic():
+                fresh.cursor().executemany(insert_sql, rows)
+            fresh.execute_sql("ANALYZE")
+            yield fresh
+    finally:
+        fresh.close()

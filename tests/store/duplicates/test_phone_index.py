@@ -9,14 +9,18 @@ from typing import Any
 
 import peewee
 import pytest
-from playhouse.migrations import Runner
 
 from store import db
 from store.duplicates import matching
 from store.models import Lead
-from tests.support import BACKEND
+from tests.support import BACKEND, analyzed_sqlite, query_plan
 
 PHONE = "+442079460958"
+INSERT_LEADS = (
+    "INSERT INTO leads (tenant_id, id, environment, email, email_normalized, first_name, last_name,"
+    " phone, phone_e164, source, status, score, custom_fields, tags, version, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'api', 'new', 0, '{}', '[]', 1, '2026-01-01', '2026-01-01')"
+)
 
 
 def _queries(tenant_id: str) -> list[peewee.ModelSelect[Lead]]:
@@ -31,36 +35,16 @@ def _queries(tenant_id: str) -> list[peewee.ModelSelect[Lead]]:
     ]
 
 
-def _plan(database: peewee.Database, query: peewee.ModelSelect[Lead]) -> str:
-    sql, params = query.sql()
-    prefix = "EXPLAIN QUERY PLAN " if isinstance(database, peewee.SqliteDatabase) else "EXPLAIN "
-    return " | ".join(str(row) for row in database.execute_sql(prefix + sql, params).fetchall())
-
-
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's planner after ANALYZE")
 def test_sqlite_uses_the_phone_index_after_analyze_of_phoneless_leads(app: Any, tmp_path: Path) -> None:
-    fresh = db.open_database(f"sqlite:///{tmp_path / 'phones.db'}")
-    try:
-        with fresh.connection_context():
-            Runner(fresh, str(db.MIGRATIONS_DIR)).up()
-            rows = [
-                ("tnt", f"l{i:015d}", "live", f"p{i}@x.com", f"p{i}@x.com", "P", f"N{i}", None, None)
-                for i in range(2_000)
-            ]  # fmt: skip
-            with fresh.atomic():
-                fresh.cursor().executemany(
-                    "INSERT INTO leads (tenant_id, id, environment, email, email_normalized, first_name,"
-                    " last_name, phone, phone_e164, source, status, score, custom_fields, tags, version,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'api', 'new', 0, '{}',"
-                    " '[]', 1, '2026-01-01', '2026-01-01')",
-                    rows,
-                )
-            fresh.execute_sql("ANALYZE")
-            for query in _queries("tnt"):  # built for SQLite: the app's database is SQLite too
-                plan = _plan(fresh, query)
-                assert "leads_phone_match" in plan and "SCAN" not in plan, plan
-    finally:
-        fresh.close()
+    rows = [
+        ("tnt", f"l{i:015d}", "live", f"p{i}@x.com", f"p{i}@x.com", "P", f"N{i}", None, None)
+        for i in range(2_000)
+    ]  # fmt: skip
+    with analyzed_sqlite(tmp_path / "phones.db", INSERT_LEADS, rows) as fresh:
+        for query in _queries("tnt"):  # built for SQLite: the app's database is SQLite too
+            plan = query_plan(fresh, query)
+            assert "leads_phone_match" in plan and "SCAN" not in plan, plan
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's planner")
@@ -68,5 +52,5 @@ def test_postgres_serves_phone_lookups_from_the_partial_index(app: Any) -> None:
     with db.database.connection_context(), db.database.atomic():
         db.database.execute_sql("SET LOCAL enable_seqscan = off")  # the test tables are tiny
         for query in _queries("tnt"):
-            plan = _plan(db.database, query)
+            plan = query_plan(db.database, query)
             assert "leads_phone_match" in plan, plan

@@ -10,13 +10,12 @@ from typing import Any
 
 import peewee
 import pytest
-from playhouse.migrations import Runner
 
 from store import db
 from store.jobs import claims, upkeep
 from store.models import Job
 from store.prepared import param
-from tests.support import BACKEND
+from tests.support import BACKEND, analyzed_sqlite, query_plan
 
 SHAPES: list[claims.Shape] = [
     (False, ("dedup",), (), False),  # the worker's batched claim
@@ -28,12 +27,10 @@ SHAPES: list[claims.Shape] = [
 # Values for the claim's `param` markers (PostgreSQL parses a marker where a timestamp goes).
 VALUES = {param("now"): dt.datetime(2026, 6, 1), param("tenant_id"): "tnt", param("limit"): 20}
 
-
-def _plan(database: peewee.Database, query: peewee.Query) -> str:
-    sql, params = query.sql()
-    params = [VALUES.get(value, value) if isinstance(value, str) else value for value in params]
-    prefix = "EXPLAIN QUERY PLAN " if isinstance(database, peewee.SqliteDatabase) else "EXPLAIN "
-    return " | ".join(str(row) for row in database.execute_sql(prefix + sql, params).fetchall())
+INSERT_JOBS = (
+    "INSERT INTO jobs (tenant_id, id, kind, payload, state, attempts, max_attempts, run_at,"
+    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 5, '2026-01-01', '2026-01-01', '2026-01-01')"
+)
 
 
 def _queries() -> list[tuple[peewee.Query, bool]]:
@@ -52,27 +49,14 @@ def _served(plan: str, by_tenant: bool) -> bool:
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's planner after ANALYZE")
 def test_sqlite_reads_pending_jobs_from_the_due_index(app: Any, tmp_path: Path) -> None:
-    fresh = db.open_database(f"sqlite:///{tmp_path / 'jobs.db'}")
-    try:
-        with fresh.connection_context():
-            Runner(fresh, str(db.MIGRATIONS_DIR)).up()
-            rows = [
-                ("tnt", f"j{i:015d}", "dedup", "{}", "done" if i % 100 else "queued")
-                for i in range(5_000)
-            ]  # fmt: skip
-            with fresh.atomic():
-                fresh.cursor().executemany(
-                    "INSERT INTO jobs (tenant_id, id, kind, payload, state, attempts, max_attempts,"
-                    " run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 5, '2026-01-01',"
-                    " '2026-01-01', '2026-01-01')",
-                    rows,
-                )
-            fresh.execute_sql("ANALYZE")
-            for query, by_tenant in _queries():  # built for SQLite: the app's database is too
-                plan = _plan(fresh, query)
-                assert _served(plan, by_tenant) and "'SCAN t1'" not in plan, plan
-    finally:
-        fresh.close()
+    rows = [
+        ("tnt", f"j{i:015d}", "dedup", "{}", "done" if i % 100 else "queued")
+        for i in range(5_000)
+    ]  # fmt: skip
+    with analyzed_sqlite(tmp_path / "jobs.db", INSERT_JOBS, rows) as fresh:
+        for query, by_tenant in _queries():  # built for SQLite: the app's database is too
+            plan = query_plan(fresh, query, VALUES)
+            assert _served(plan, by_tenant) and "'SCAN t1'" not in plan, plan
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's planner")
@@ -80,5 +64,5 @@ def test_postgres_can_read_pending_jobs_from_the_due_index(app: Any) -> None:
     with db.database.connection_context(), db.database.atomic():
         db.database.execute_sql("SET LOCAL enable_seqscan = off")  # the test tables are tiny
         for query, by_tenant in _queries():
-            plan = _plan(db.database, query)
+            plan = query_plan(db.database, query, VALUES)
             assert _served(plan, by_tenant) and "Seq Scan" not in plan, plan
