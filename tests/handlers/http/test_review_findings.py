@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,13 @@ from tests.server_support import create_tenant, own_database, run_cli, serving, 
 from tests.support import SeededTenant, assert_error, assert_ok, lead_body, make_key, race, row_counts
 
 ALL = ["read:leads", "write:leads", "admin:webhooks"]
+
+
+@pytest.fixture
+def limited_client(app: Any, settings: Settings) -> Iterator[TestClient]:
+    """A client of an app with the real limits (memory windows), for the tenant-budget findings."""
+    with limited_app(settings, "memory://") as limited:
+        yield client_for(limited)
 
 
 def _known(client: TestClient, scopes: list[str], tenant: SeededTenant) -> tuple[dict[str, str], dict]:
@@ -175,39 +183,37 @@ def test_many_distinct_invalid_keys_are_not_remembered(client: TestClient, tenan
 
 
 def test_a_revoked_hinted_key_neither_spends_nor_reads_its_tenants_budget(
-    app: Any, settings: Settings, new_tenant: Any
+    limited_client: TestClient, new_tenant: Any
 ) -> None:
     """Before 7ba5191 a revoked key was refused in the security check: no tenant counted, no
     tenant headers. On a hint the tenant limit runs first (before principal_of refuses)."""
-    with limited_app(settings, "memory://") as limited:
-        client = client_for(limited)
-        tenant: SeededTenant = new_tenant("free")
-        key = make_key(client, tenant.headers, scopes=["read:leads"])
-        headers = {"X-API-Key": key["key"]}
-        assert client.get("/v1/leads", headers=headers).status_code == 200  # now a hint
-        assert_ok(client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.headers))
-        first = int(client.get("/v1/leads", headers=tenant.headers).headers["x-ratelimit-remaining"])
-        refused = client.get("/v1/leads", headers=headers)
-        assert_error(refused, 401, "invalid_key")
-        after = int(client.get("/v1/leads", headers=tenant.headers).headers["x-ratelimit-remaining"])
-        leaked = {k: v for k, v in refused.headers.items() if "ratelimit" in k}
-        assert after == first - 1, f"the revoked key's request was counted against the tenant; {leaked}"
-        assert '"free"' not in refused.headers.get("ratelimit-policy", ""), leaked
+    client = limited_client
+    tenant: SeededTenant = new_tenant("free")
+    key = make_key(client, tenant.headers, scopes=["read:leads"])
+    headers = {"X-API-Key": key["key"]}
+    assert client.get("/v1/leads", headers=headers).status_code == 200  # now a hint
+    assert_ok(client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.headers))
+    first = int(client.get("/v1/leads", headers=tenant.headers).headers["x-ratelimit-remaining"])
+    refused = client.get("/v1/leads", headers=headers)
+    assert_error(refused, 401, "invalid_key")
+    after = int(client.get("/v1/leads", headers=tenant.headers).headers["x-ratelimit-remaining"])
+    leaked = {k: v for k, v in refused.headers.items() if "ratelimit" in k}
+    assert after == first - 1, f"the revoked key's request was counted against the tenant; {leaked}"
+    assert '"free"' not in refused.headers.get("ratelimit-policy", ""), leaked
 
 
 def test_a_revoked_hinted_key_on_a_tenant_over_budget_is_401_not_429(
-    app: Any, settings: Settings, new_tenant: Any
+    limited_client: TestClient, new_tenant: Any
 ) -> None:
-    with limited_app(settings, "memory://") as limited:
-        client = client_for(limited)
-        tenant: SeededTenant = new_tenant("free")
-        key = make_key(client, tenant.headers, scopes=["read:leads"])
-        headers = {"X-API-Key": key["key"]}
-        assert client.get("/v1/leads", headers=headers).status_code == 200
-        assert_ok(client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.headers))
-        while client.get("/v1/leads", headers=tenant.headers).status_code != 429:
-            pass
-        assert_error(client.get("/v1/leads", headers=headers), 401, "invalid_key")
+    client = limited_client
+    tenant: SeededTenant = new_tenant("free")
+    key = make_key(client, tenant.headers, scopes=["read:leads"])
+    headers = {"X-API-Key": key["key"]}
+    assert client.get("/v1/leads", headers=headers).status_code == 200
+    assert_ok(client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.headers))
+    while client.get("/v1/leads", headers=tenant.headers).status_code != 429:
+        pass
+    assert_error(client.get("/v1/leads", headers=headers), 401, "invalid_key")
 
 
 @pytest.mark.slow
@@ -267,17 +273,16 @@ def test_a_revoked_hinted_keys_401_is_not_logged_as_its_tenants_request(
 
 
 def test_a_plan_change_governs_the_very_next_request_of_a_hinted_key(
-    app: Any, settings: Settings, new_tenant: Any
+    limited_client: TestClient, new_tenant: Any
 ) -> None:
     """A downgrade from pro to free: the next request is counted and answered under free."""
-    with limited_app(settings, "memory://") as limited:
-        client = client_for(limited)
-        tenant: SeededTenant = new_tenant("pro")
-        headers = tenant.headers
-        assert client.get("/v1/leads", headers=headers).headers["x-ratelimit-limit"] == "1000"
-        Tenant.update(plan="free").where(Tenant.id == tenant.id).execute()  # as `leadpipe tenant plan` would
-        nxt = client.get("/v1/leads", headers=headers)
-        assert nxt.headers["x-ratelimit-limit"] == "60", dict(nxt.headers)
+    client = limited_client
+    tenant: SeededTenant = new_tenant("pro")
+    headers = tenant.headers
+    assert client.get("/v1/leads", headers=headers).headers["x-ratelimit-limit"] == "1000"
+    Tenant.update(plan="free").where(Tenant.id == tenant.id).execute()  # as `leadpipe tenant plan` would
+    nxt = client.get("/v1/leads", headers=headers)
+    assert nxt.headers["x-ratelimit-limit"] == "60", dict(nxt.headers)
 
 
 @pytest.mark.slow
